@@ -1,0 +1,66 @@
+"""Configuration of memoflow, read once from the environment (``MEMOFLOW_*`` variables).
+
+All three layers read this module; it imports nothing of them. A value that is not set
+gets a default that works on a laptop: the database is a SQLite file under
+``MEMOFLOW_HOME`` and the secret key is generated once and kept there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TIMEZONE = "Asia/Bangkok"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _home() -> Path:
+    return Path(_env("MEMOFLOW_HOME", "instance") or "instance").resolve()
+
+
+def _secret_key(home: Path) -> str:
+    """Return MEMOFLOW_SECRET_KEY, or a key generated once and kept under MEMOFLOW_HOME."""
+    configured = _env("MEMOFLOW_SECRET_KEY")
+    if configured:
+        return configured
+    home.mkdir(parents=True, exist_ok=True)
+    key_file = home / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+@dataclass
+class Config:
+    """Settings of one memoflow process. Build with ``Config()`` to read the environment."""
+
+    HOME: Path = field(default_factory=_home)
+    DATABASE_URL: str = ""
+    SECRET_KEY: str = ""
+    MAX_UPLOAD_MB: float = field(
+        default_factory=lambda: float(_env("MEMOFLOW_MAX_UPLOAD_MB", "20") or 20)
+    )
+    # Argon2 cost; tests lower it through MEMOFLOW_PASSWORD_HASH=fast.
+    PASSWORD_HASH: str = field(
+        default_factory=lambda: _env("MEMOFLOW_PASSWORD_HASH", "argon2") or "argon2"
+    )
+    TESTING: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.DATABASE_URL:
+            self.DATABASE_URL = _env("MEMOFLOW_DATABASE_URL") or (
+                f"sqlite:///{self.HOME / 'memoflow.sqlite3'}"
+            )
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _secret_key(self.HOME)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.MAX_UPLOAD_MB * 1024 * 1024)

@@ -1,0 +1,42 @@
+"""SQLAlchemy 2.0 typed models of memoflow. No Flask, no business rules beyond invariants."""
+
+from models.audit import AuditEvent, ChainHead
+from models.base import Base, utcnow
+from models.memo import (
+    Attachment,
+    Blob,
+    Decision,
+    Memo,
+    MemoRouteRole,
+    Opinion,
+    OpinionAction,
+    Secrecy,
+    Urgency,
+)
+from models.organisation import Organisation
+from models.register import RegisterCounter, RegisterEntry, RegisterStatus
+from models.user import ADMIN_ROLE, OFFICER_ROLE, ApiToken, User
+
+__all__ = [
+    "ADMIN_ROLE",
+    "OFFICER_ROLE",
+    "ApiToken",
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "Blob",
+    "ChainHead",
+    "Decision",
+    "Memo",
+    "MemoRouteRole",
+    "Opinion",
+    "OpinionAction",
+    "Organisation",
+    "RegisterCounter",
+    "RegisterEntry",
+    "RegisterStatus",
+    "Secrecy",
+    "Urgency",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,180 @@
+"""Organisations, users, passwords and API tokens.
+
+Passwords are hashed with Argon2 (argon2-cffi). ``MEMOFLOW_PASSWORD_HASH=fast`` selects a
+deliberately cheap parameter set for test suites; never use it in production.
+Tokens are 256 random bits shown once; only their SHA-256 is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ADMIN_ROLE, ApiToken, Organisation, User
+from workflow import audit, clock
+from workflow.errors import NotFound, ValidationFailed
+from workflow.route import Route, default_route
+from workflow.validation import check_text
+
+
+@cache
+def _hasher(mode: str) -> PasswordHasher:
+    if mode == "fast":
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
+
+
+def password_hasher() -> PasswordHasher:
+    return _hasher(os.environ.get("MEMOFLOW_PASSWORD_HASH", "argon2"))
+
+
+def hash_password(password: str) -> str:
+    return password_hasher().hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return password_hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed({"password": f"too_short:{MIN_PASSWORD_LENGTH}"})
+
+
+def create_organisation(
+    session: Session,
+    name: str,
+    number_prefix: str,
+    short_name: str = "",
+    route: Route | None = None,
+    thai_digits: bool = False,
+    website: str = "",
+) -> Organisation:
+    organisation = Organisation(
+        name=name,
+        short_name=short_name,
+        number_prefix=number_prefix,
+        thai_digits=thai_digits,
+        website=website,
+        route=(route or default_route(name)).as_data(),
+    )
+    session.add(organisation)
+    session.flush()
+    audit.start_chain(session, organisation.id)
+    return organisation
+
+
+def only_organisation(session: Session, name: str | None = None) -> Organisation:
+    """The organisation called ``name``, or the only one when no name is given."""
+    query = select(Organisation).order_by(Organisation.id)
+    if name:
+        query = query.where((Organisation.name == name) | (Organisation.short_name == name))
+    organisations = session.execute(query.limit(2)).scalars().all()
+    if not organisations:
+        raise NotFound(f"no organisation {name or ''}".strip())
+    if len(organisations) > 1 and not name:
+        raise ValidationFailed({"org": "ambiguous"})
+    return organisations[0]
+
+
+def add_user(
+    session: Session,
+    organisation: Organisation,
+    username: str,
+    full_name: str,
+    position: str,
+    role: str,
+    password: str,
+    unit: str = "",
+) -> User:
+    errors: dict[str, str] = {}
+    for field_name, value, limit in (
+        ("username", username, 100),
+        ("full_name", full_name, 200),
+        ("position", position, 200),
+        ("role", role, 50),
+    ):
+        problem = check_text(value, limit, required=True)
+        if problem:
+            errors[field_name] = problem
+    if unit and (problem := check_text(unit, 300)):
+        errors["unit"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+    validate_password(password)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise ValidationFailed({"username": "taken"})
+    user = User(
+        organisation_id=organisation.id,
+        organisation=organisation,
+        username=username,
+        full_name=full_name,
+        position=position,
+        role=role,
+        unit=unit,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    user = find_user(session, username)
+    if user is None:
+        # Spend the same time as a real check so usernames cannot be probed by timing.
+        password_hasher().hash(password)
+        return None
+    if not check_password(user, password) or not user.active:
+        return None
+    return user
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, user: User, label: str = "") -> str:
+    """A new bearer token for ``user``; the caller shows it once."""
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_sha256 == token_digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(session: Session, token_id: int) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound("no such token")
+    row.revoked_at = clock.utcnow_naive()
+
+
+def is_admin(user: User) -> bool:
+    return user.role == ADMIN_ROLE

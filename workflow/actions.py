@@ -1,0 +1,481 @@
+"""The verb functions: memoflow's service API.
+
+Each verb loads the memo with a write lock, checks the version the actor saw, checks the
+actor may act, fires the trigger on the route's machine, writes the opinion and the audit
+event, and flushes. None of them commits: the caller owns the transaction, so the state,
+the opinion, the register entry and the audit event commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import (
+    Attachment,
+    Blob,
+    Decision,
+    Memo,
+    MemoRouteRole,
+    Opinion,
+    Secrecy,
+    Urgency,
+    User,
+)
+from workflow import audit, clock, register
+from workflow.content import decision_hash
+from workflow.errors import (
+    AlreadyDecided,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
+from workflow.machine import EDITABLE_STATES, fire
+from workflow.permissions import (
+    can_see,
+    check_author,
+    check_step_actor,
+    memo_route,
+    organisation_route,
+)
+from workflow.validation import check_text, normalise_newlines
+
+# Field limits in characters. A memo is one to a few pages; these leave ample room.
+FIELD_LIMITS = {
+    "unit": 300,
+    "subject": 1000,
+    "to": 300,
+    "background": 50_000,
+    "facts": 50_000,
+    "proposal": 50_000,
+}
+OPINION_LIMIT = 10_000
+TEXT_FIELDS = tuple(FIELD_LIMITS)
+REQUIRED_FOR_DRAFT = ("subject", "to")
+REQUIRED_FOR_SUBMIT = ("unit", "subject", "to", "facts", "proposal")
+CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
+    "urgency": tuple(u.value for u in Urgency),
+    "secrecy": tuple(s.value for s in Secrecy),
+}
+EDITABLE_FIELDS = TEXT_FIELDS + tuple(CHOICE_FIELDS)
+FILENAME_LIMIT = 255
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+def get_memo(session: Session, memo_id: int, actor: User) -> Memo:
+    """The memo, if ``actor`` may see it; NotFound otherwise (the two look the same)."""
+    memo = session.get(Memo, memo_id)
+    if memo is None or not can_see(actor, memo):
+        raise NotFound("memo not found", memo_id=memo_id)
+    return memo
+
+
+def lock_memo(session: Session, memo_id: int, actor: User) -> Memo:
+    """The memo, locked for writing until the transaction ends (SELECT ... FOR UPDATE on
+    PostgreSQL; on SQLite the transaction already holds the write lock)."""
+    memo = session.execute(
+        select(Memo)
+        .where(Memo.id == memo_id)
+        .with_for_update(of=Memo)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if memo is None or not can_see(actor, memo):
+        raise NotFound("memo not found", memo_id=memo_id)
+    return memo
+
+
+def _check_version(memo: Memo, version: int | None) -> None:
+    if version is not None and version != memo.version:
+        raise StaleVersion(
+            f"memo {memo.id} is at version {memo.version}, not {version}",
+            current_version=memo.version,
+            state=memo.state,
+        )
+
+
+def _touch(memo: Memo) -> None:
+    memo.version += 1
+    memo.updated_at = clock.utcnow_naive()
+
+
+def _sync_pending_role(memo: Memo) -> None:
+    step = memo_route(memo).step_for_state(memo.state)
+    memo.pending_role = step.role if step is not None else None
+
+
+# --- drafting -------------------------------------------------------------------------
+
+
+def _clean_fields(values: dict[str, Any], required: tuple[str, ...]) -> dict[str, Any]:
+    """Validate and normalise memo fields; raise ValidationFailed naming every bad one."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in FIELD_LIMITS:
+            problem = check_text(value, FIELD_LIMITS[name], required=name in required)
+            if problem:
+                errors[name] = problem
+            else:
+                cleaned[name] = normalise_newlines(value)
+        elif name in CHOICE_FIELDS:
+            if value not in CHOICE_FIELDS[name]:
+                errors[name] = "choice:" + ",".join(CHOICE_FIELDS[name])
+            else:
+                cleaned[name] = value
+        else:
+            errors[name] = "unknown_field"
+    for name in required:
+        if name not in values and name not in errors:
+            errors[name] = "required"
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
+    """A new draft by ``actor``. Needs at least a subject and an addressee; the unit
+    defaults to the author's."""
+    if actor.is_admin or not actor.active:
+        raise NotAllowed("an admin does not write memos", action="create")
+    cleaned = _clean_fields(fields, REQUIRED_FOR_DRAFT)
+    cleaned.setdefault("unit", actor.unit)
+    now = clock.utcnow_naive()
+    memo = Memo(
+        organisation_id=actor.organisation_id,
+        organisation=actor.organisation,
+        author_id=actor.id,
+        author=actor,
+        state="draft",
+        created_at=now,
+        updated_at=now,
+        **cleaned,
+    )
+    session.add(memo)
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action="create",
+        memo=memo,
+        to_state=memo.state,
+    )
+    return memo
+
+
+def edit_memo(
+    session: Session, memo_id: int, actor: User, version: int | None = None, **fields: Any
+) -> Memo:
+    """Change fields of a draft or returned memo (author only)."""
+    memo = lock_memo(session, memo_id, actor)
+    _check_version(memo, version)
+    check_author(memo, actor, "edit")
+    if memo.state not in EDITABLE_STATES:
+        raise InvalidTransition("only a draft or returned memo can be edited", state=memo.state)
+    cleaned = _clean_fields(fields, ())
+    merged = {name: getattr(memo, name) for name in REQUIRED_FOR_DRAFT} | cleaned
+    if missing := [name for name in REQUIRED_FOR_DRAFT if not str(merged[name]).strip()]:
+        raise ValidationFailed({name: "required" for name in missing})
+    changed = sorted(name for name, value in cleaned.items() if getattr(memo, name) != value)
+    if not changed:
+        return memo
+    for name in changed:
+        setattr(memo, name, cleaned[name])
+    _touch(memo)
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action="edit",
+        memo=memo,
+        from_state=memo.state,
+        to_state=memo.state,
+        details={"fields": changed},
+    )
+    return memo
+
+
+def add_attachment(
+    session: Session,
+    memo_id: int,
+    actor: User,
+    filename: str,
+    data: bytes,
+    media_type: str,
+    version: int | None = None,
+) -> Attachment:
+    """Attach a file to a draft or returned memo (author only). The contents are stored
+    once by SHA-256; the name is kept for display only."""
+    memo = lock_memo(session, memo_id, actor)
+    _check_version(memo, version)
+    check_author(memo, actor, "attach")
+    if memo.state not in EDITABLE_STATES:
+        raise InvalidTransition("only a draft or returned memo takes attachments", state=memo.state)
+    display_name = safe_display_name(filename)
+    digest = hashlib.sha256(data).hexdigest()
+    if session.get(Blob, digest) is None:
+        session.add(Blob(sha256=digest, size=len(data), data=data))
+    attachment = Attachment(
+        memo_id=memo.id,
+        filename=display_name,
+        media_type=media_type or "application/octet-stream",
+        size=len(data),
+        sha256=digest,
+        uploaded_by_id=actor.id,
+        created_at=clock.utcnow_naive(),
+    )
+    memo.attachments.append(attachment)
+    _touch(memo)
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action="attach",
+        memo=memo,
+        from_state=memo.state,
+        to_state=memo.state,
+        details={"attachment_id": attachment.id, "name": display_name, "sha256": digest},
+    )
+    return attachment
+
+
+def safe_display_name(filename: str) -> str:
+    """The last path component of an uploaded name, for display; never used as a path."""
+    name = normalise_newlines(filename or "").replace("\\", "/").split("/")[-1].strip()
+    if not name or name in (".", "..") or check_text(name, FILENAME_LIMIT):
+        raise ValidationFailed({"file": "bad_filename"})
+    return name
+
+
+def attachment_data(
+    session: Session, memo_id: int, attachment_id: int, actor: User
+) -> tuple[Attachment, bytes]:
+    memo = get_memo(session, memo_id, actor)
+    attachment = next((a for a in memo.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise NotFound("attachment not found")
+    blob = session.get(Blob, attachment.sha256)
+    if blob is None:
+        raise NotFound("attachment contents missing")
+    return attachment, blob.data
+
+
+# --- the route ------------------------------------------------------------------------
+
+
+def submit(session: Session, memo_id: int, actor: User, version: int | None = None) -> Memo:
+    """Send a draft or returned memo to the first step. The first submission fixes the
+    route snapshot, takes the next register number and dates the memo."""
+    memo = lock_memo(session, memo_id, actor)
+    _check_version(memo, version)
+    check_author(memo, actor, "submit")
+    if memo.state not in EDITABLE_STATES:
+        raise InvalidTransition("submit is not possible from " + memo.state, state=memo.state)
+    _clean_fields({name: getattr(memo, name) for name in TEXT_FIELDS}, REQUIRED_FOR_SUBMIT)
+    first_submission = memo.route_snapshot is None
+    if first_submission:
+        route = organisation_route(memo).without_roles_of(actor.role)
+        memo.route_snapshot = route.as_data()
+        for role in sorted(route.roles):
+            session.add(
+                MemoRouteRole(memo_id=memo.id, role=role, organisation_id=memo.organisation_id)
+            )
+        register.issue_number(session, memo)
+    before, after = fire(memo_route(memo), memo, "submit")
+    _sync_pending_role(memo)
+    _touch(memo)
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action="submit",
+        memo=memo,
+        from_state=before,
+        to_state=after,
+        details={
+            "number": memo.number,
+            "date": memo.date.isoformat() if memo.date else None,
+            "round": memo.round,
+        },
+    )
+    return memo
+
+
+def _refuse_second_decision(memo: Memo, actor: User) -> None:
+    """A holder whose step this round is already decided gets a conflict (409), not a
+    refusal: typically a second click, or a colleague of the same role who was faster."""
+    decided_steps = {o.step for o in memo.opinions if o.round == memo.round}
+    current = memo_route(memo).step_for_state(memo.state)
+    for step in memo_route(memo).steps:
+        if (
+            step.key in decided_steps
+            and step.role == actor.role
+            and (current is None or current.role != actor.role)
+        ):
+            raise AlreadyDecided("this step was already decided in this round", state=memo.state)
+
+
+def _decide(
+    session: Session,
+    memo_id: int,
+    actor: User,
+    action: str,
+    text: str,
+    decision: str | None = None,
+    version: int | None = None,
+) -> Memo:
+    """The shared body of endorse, return, sign and reject."""
+    memo = lock_memo(session, memo_id, actor)
+    _check_version(memo, version)
+    _refuse_second_decision(memo, actor)
+    step = check_step_actor(memo, actor, action)
+    text = normalise_newlines(text or "")
+    text_required = action != "sign"
+    if problem := check_text(text, OPINION_LIMIT, required=text_required):
+        raise ValidationFailed({"opinion": problem})
+    if action == "sign" and decision not in {d.value for d in Decision}:
+        raise ValidationFailed({"decision": "choice:" + ",".join(d.value for d in Decision)})
+    already = session.execute(
+        select(Opinion.id).where(
+            Opinion.memo_id == memo.id, Opinion.round == memo.round, Opinion.step == step.key
+        )
+    ).first()
+    if already:
+        raise AlreadyDecided("this step was already decided in this round")
+    round_ = memo.round
+    bound_to = decision_hash(memo, round_)
+    before, after = fire(memo_route(memo), memo, action)
+    opinion = Opinion(
+        memo_id=memo.id,
+        round=round_,
+        step=step.key,
+        action=action,
+        actor_id=actor.id,
+        actor_name=actor.full_name,
+        actor_position=actor.position,
+        text=text,
+        decision=decision if action == "sign" else None,
+        created_at=clock.utcnow_naive(),
+        content_hash=bound_to,
+    )
+    memo.opinions.append(opinion)
+    if action == "return":
+        memo.round += 1
+    if action in ("sign", "reject"):
+        memo.decided_by_id = actor.id
+    _sync_pending_role(memo)
+    _touch(memo)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # The named unique constraint is the last line of defence against a double decision.
+        raise AlreadyDecided("this step was already decided in this round") from error
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action=action,
+        memo=memo,
+        from_state=before,
+        to_state=after,
+        opinion=text,
+        details={
+            "round": round_,
+            "step": step.key,
+            "decision": opinion.decision,
+            "decision_hash": bound_to,
+            "capacity": opinion.capacity,
+            "acting_for": opinion.acting_for,
+            "order_ref": opinion.order_ref,
+        },
+    )
+    return memo
+
+
+def endorse(
+    session: Session, memo_id: int, actor: User, opinion: str, version: int | None = None
+) -> Memo:
+    """Write an opinion at the current (not last) step, sign it and pass the memo on."""
+    return _decide(session, memo_id, actor, "endorse", opinion, version=version)
+
+
+def return_memo(
+    session: Session, memo_id: int, actor: User, reason: str, version: int | None = None
+) -> Memo:
+    """Send the memo back to its author for revision; a new round starts."""
+    return _decide(session, memo_id, actor, "return", reason, version=version)
+
+
+def sign(
+    session: Session,
+    memo_id: int,
+    actor: User,
+    decision: str,
+    opinion: str = "",
+    version: int | None = None,
+) -> Memo:
+    """The final signer's decision: acknowledged (ทราบ), approved (อนุมัติ), agreed (เห็นชอบ)."""
+    return _decide(session, memo_id, actor, "sign", opinion, decision=decision, version=version)
+
+
+def reject(
+    session: Session, memo_id: int, actor: User, reason: str, version: int | None = None
+) -> Memo:
+    """The final signer's refusal (ไม่อนุมัติ); a reason is required."""
+    return _decide(session, memo_id, actor, "reject", reason, version=version)
+
+
+def withdraw(session: Session, memo_id: int, actor: User, version: int | None = None) -> Memo:
+    """The author cancels the memo before it is decided; its number stays, cancelled."""
+    memo = lock_memo(session, memo_id, actor)
+    _check_version(memo, version)
+    check_author(memo, actor, "withdraw")
+    before, after = fire(memo_route(memo), memo, "withdraw")
+    if memo.number is not None:
+        register.cancel_number(session, memo)
+    _sync_pending_role(memo)
+    _touch(memo)
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action="withdraw",
+        memo=memo,
+        from_state=before,
+        to_state=after,
+        details={"cancelled_number": memo.number},
+    )
+    return memo
+
+
+def perform(
+    session: Session,
+    memo_id: int,
+    actor: User,
+    action: str,
+    opinion: str | None = None,
+    decision: str | None = None,
+    version: int | None = None,
+) -> Memo:
+    """Dispatch one workflow action by name (the API's and the forms' single entry)."""
+    if action == "submit":
+        return submit(session, memo_id, actor, version)
+    if action == "withdraw":
+        return withdraw(session, memo_id, actor, version)
+    if action == "sign":
+        return sign(session, memo_id, actor, decision or "", opinion or "", version)
+    if action in ("endorse", "return", "reject"):
+        return _decide(session, memo_id, actor, action, opinion or "", version=version)
+    raise ValidationFailed({"action": "choice:submit,endorse,return,sign,reject,withdraw"})

@@ -1,0 +1,384 @@
+"""The audit chain: append, verify and export.
+
+One chain per organisation. Each event's ``hash`` is SHA-256 over the canonical encoding
+(workflow.canonical) of the event's fields, ``prev_hash`` included, so changing, removing,
+inserting or reordering any event breaks every hash after it. Appends lock the
+organisation's chain-head row, which serialises them per organisation (and only per
+organisation). ``verify`` also replays each memo's events against the memo itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import AuditEvent, ChainHead, Memo, Opinion, User
+from workflow import clock
+from workflow.canonical import GENESIS_HASH, canonical_json, format_utc, sha256_of
+from workflow.content import decision_hash, document_hash
+
+DECISION_ACTIONS = ("endorse", "return", "sign", "reject")
+
+
+def event_record(event: AuditEvent) -> dict[str, Any]:
+    """Everything an event's hash covers, in the canonical shape (docs/audit.md)."""
+    return {
+        "organisation_id": event.organisation_id,
+        "seq": event.seq,
+        "memo_id": event.memo_id,
+        "actor": {
+            "id": event.actor_id,
+            "name": event.actor_name,
+            "position": event.actor_position,
+        },
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "opinion": event.opinion,
+        "content_hash": event.content_hash,
+        "details": event.details,
+        "at": format_utc(event.at),
+        "prev_hash": event.prev_hash,
+    }
+
+
+def event_hash(event: AuditEvent) -> str:
+    return sha256_of(event_record(event))
+
+
+def append_event(
+    session: Session,
+    *,
+    organisation_id: int,
+    actor: User | None,
+    action: str,
+    memo: Memo | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    opinion: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the organisation's chain (locks the chain head; no commit)."""
+    head = session.execute(
+        select(ChainHead)
+        .where(ChainHead.organisation_id == organisation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if memo is not None and memo.id is None:
+        session.flush()
+    event = AuditEvent(
+        organisation_id=organisation_id,
+        seq=head.last_seq + 1,
+        memo_id=memo.id if memo is not None else None,
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.full_name if actor is not None else "system",
+        actor_position=actor.position if actor is not None else "",
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        opinion=opinion,
+        content_hash=document_hash(memo) if memo is not None else None,
+        details=details or {},
+        at=clock.utcnow_naive(),
+        prev_hash=head.last_hash,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    head.last_seq = event.seq
+    head.last_hash = event.hash
+    session.flush()
+    return event
+
+
+def start_chain(session: Session, organisation_id: int) -> None:
+    session.add(ChainHead(organisation_id=organisation_id, last_seq=0, last_hash=GENESIS_HASH))
+    session.flush()
+
+
+# --- verification -------------------------------------------------------------------
+
+
+@dataclass
+class VerifyReport:
+    event_count: int = 0
+    head_hashes: dict[int, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def fail(self, message: str) -> None:
+        self.problems.append(message)
+
+
+def _events_in_order(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+    """All events, organisation by organisation and in sequence, read in batches."""
+    last_key = (0, 0)
+    while True:
+        rows = (
+            session.execute(
+                select(AuditEvent)
+                .where(
+                    (AuditEvent.organisation_id > last_key[0])
+                    | ((AuditEvent.organisation_id == last_key[0]) & (AuditEvent.seq > last_key[1]))
+                )
+                .order_by(AuditEvent.organisation_id, AuditEvent.seq)
+                .limit(batch)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield from rows
+        last_key = (rows[-1].organisation_id, rows[-1].seq)
+        session.expunge_all()
+
+
+@dataclass
+class _MemoReplay:
+    """What a memo's events say the memo must be."""
+
+    first_action: str = ""
+    state: str | None = None
+    round: int = 1
+    number: str | None = None
+    content_hash: str | None = None
+    opinions: list[tuple[Any, ...]] = field(default_factory=list)
+    first_seq: int = 0
+
+
+def verify(session: Session, expected_head: str | None = None) -> VerifyReport:
+    """Recompute every chain and check every memo against its events."""
+    report = VerifyReport()
+    replays: dict[int, _MemoReplay] = defaultdict(_MemoReplay)
+    seen_expected_head = expected_head is None
+    current_org: int | None = None
+    previous_hash = GENESIS_HASH
+    previous_seq = 0
+
+    for event in _events_in_order(session):
+        report.event_count += 1
+        if event.organisation_id != current_org:
+            current_org = event.organisation_id
+            previous_hash, previous_seq = GENESIS_HASH, 0
+        where = f"event seq {event.seq} (organisation {event.organisation_id})"
+        if event.seq != previous_seq + 1:
+            report.fail(f"{where}: expected seq {previous_seq + 1}; events missing or inserted")
+        if event.prev_hash != previous_hash:
+            report.fail(f"{where}: prev_hash does not match the preceding event's hash")
+        recomputed = event_hash(event)
+        if recomputed != event.hash:
+            report.fail(f"{where}: hash does not recompute; the event was altered")
+        if event.hash == expected_head:
+            seen_expected_head = True
+        previous_hash, previous_seq = event.hash, event.seq
+        report.head_hashes[event.organisation_id] = event.hash
+        if event.memo_id is not None:
+            _replay(replays[event.memo_id], event, report, where)
+
+    for head in session.execute(select(ChainHead)).scalars():
+        actual = report.head_hashes.get(head.organisation_id, GENESIS_HASH)
+        if head.last_hash != actual:
+            report.fail(
+                f"organisation {head.organisation_id}: chain head says {head.last_hash[:16]}…"
+                f" (seq {head.last_seq}) but the last event is {actual[:16]}…;"
+                " events were removed or added"
+            )
+    if not seen_expected_head:
+        report.fail(f"the recorded head {expected_head} is no longer in the chain (truncated?)")
+    _check_memos(session, replays, report)
+    return report
+
+
+def _replay(replay: _MemoReplay, event: AuditEvent, report: VerifyReport, where: str) -> None:
+    if not replay.first_action:
+        replay.first_action = event.action
+        replay.first_seq = event.seq
+        if event.action != "create":
+            report.fail(f"{where}: memo {event.memo_id}'s first event is {event.action}")
+    elif event.from_state is not None and event.from_state != replay.state:
+        report.fail(
+            f"{where}: memo {event.memo_id} moves from {event.from_state}"
+            f" but its previous event left it {replay.state}"
+        )
+    if event.to_state is not None:
+        replay.state = event.to_state
+    replay.content_hash = event.content_hash
+    details = event.details or {}
+    if event.action == "submit" and details.get("number"):
+        replay.number = details["number"]
+    if event.action in DECISION_ACTIONS:
+        replay.opinions.append(
+            (
+                details.get("round"),
+                details.get("step"),
+                event.action,
+                event.actor_id,
+                event.actor_name,
+                event.actor_position,
+                event.opinion or "",
+                details.get("decision"),
+                details.get("capacity"),
+                details.get("acting_for"),
+                details.get("order_ref"),
+                details.get("decision_hash"),
+            )
+        )
+    if event.action == "return":
+        replay.round += 1
+
+
+def _opinion_tuple(opinion: Opinion) -> tuple[Any, ...]:
+    return (
+        opinion.round,
+        opinion.step,
+        opinion.action,
+        opinion.actor_id,
+        opinion.actor_name,
+        opinion.actor_position,
+        opinion.text,
+        opinion.decision,
+        opinion.capacity,
+        opinion.acting_for,
+        opinion.order_ref,
+        opinion.content_hash,
+    )
+
+
+def _check_memos(
+    session: Session, replays: dict[int, _MemoReplay], report: VerifyReport, batch: int = 500
+) -> None:
+    seen: set[int] = set()
+    last_id = 0
+    while True:
+        memos = (
+            session.execute(
+                select(Memo)
+                .where(Memo.id > last_id)
+                .order_by(Memo.id)
+                .limit(batch)
+                .options(selectinload(Memo.opinions), selectinload(Memo.attachments))
+            )
+            .scalars()
+            .all()
+        )
+        if not memos:
+            break
+        for memo in memos:
+            seen.add(memo.id)
+            _check_memo(memo, replays.get(memo.id), report)
+        last_id = memos[-1].id
+        session.expunge_all()
+    for memo_id in sorted(set(replays) - seen):
+        report.fail(f"memo {memo_id}: has events but the memo is gone")
+
+
+def _check_memo(memo: Memo, replay: _MemoReplay | None, report: VerifyReport) -> None:
+    where = f"memo {memo.id}"
+    if replay is None:
+        report.fail(f"{where}: has no events in the audit log")
+        return
+    if memo.state != replay.state:
+        report.fail(f"{where}: state is {memo.state} but its events say {replay.state}")
+    if memo.number != replay.number:
+        report.fail(f"{where}: number is {memo.number} but its events say {replay.number}")
+    if memo.round != replay.round:
+        report.fail(f"{where}: round is {memo.round} but its events say {replay.round}")
+    if document_hash(memo) != replay.content_hash:
+        report.fail(f"{where}: its content differs from what its last event recorded")
+    stored = [_opinion_tuple(o) for o in sorted(memo.opinions, key=lambda o: o.id)]
+    if stored != replay.opinions:
+        report.fail(f"{where}: its opinions differ from the decisions in its events")
+    for opinion in memo.opinions:
+        if opinion.round == memo.round and opinion.content_hash != decision_hash(
+            memo, opinion.round, before_opinion_id=opinion.id
+        ):
+            report.fail(
+                f"{where}: the opinion at step {opinion.step} (round {opinion.round}) was made"
+                " on other content than the memo has now"
+            )
+
+
+@dataclass
+class EventCheck:
+    """One event of a memo's timeline and whether it verifies on its own links."""
+
+    event: AuditEvent
+    hash_ok: bool
+    linked: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.hash_ok and self.linked
+
+
+def memo_timeline(session: Session, memo: Memo) -> list[EventCheck]:
+    """A memo's events, each checked: its hash recomputes and its prev_hash is the hash of
+    the event before it in the chain. Costs the memo's own events and their predecessors,
+    not the whole chain."""
+    events = (
+        session.execute(
+            select(AuditEvent)
+            .where(AuditEvent.memo_id == memo.id)
+            .where(AuditEvent.organisation_id == memo.organisation_id)
+            .order_by(AuditEvent.seq)
+        )
+        .scalars()
+        .all()
+    )
+    wanted = [event.seq - 1 for event in events if event.seq > 1]
+    predecessors: dict[int, str] = {0: GENESIS_HASH}
+    if wanted:
+        rows = session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).where(
+                AuditEvent.organisation_id == memo.organisation_id, AuditEvent.seq.in_(wanted)
+            )
+        )
+        predecessors.update({seq: hash_ for seq, hash_ in rows})
+    return [
+        EventCheck(
+            event=event,
+            hash_ok=event_hash(event) == event.hash,
+            linked=predecessors.get(event.seq - 1) == event.prev_hash,
+        )
+        for event in events
+    ]
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+def export_lines(session: Session) -> Iterable[str]:
+    """The chain as JSON lines: each line is the canonical record plus its ``hash``."""
+    for event in _events_in_order(session):
+        record = event_record(event)
+        record["hash"] = event.hash
+        yield canonical_json(record)
+
+
+def export(session: Session, out: IO[str]) -> int:
+    count = 0
+    for line in export_lines(session):
+        out.write(line + "\n")
+        count += 1
+    return count
+
+
+def export_to_path(session: Session, path: str | Path) -> int:
+    with open(path, "w", encoding="utf-8") as out:
+        return export(session, out)
+
+
+def load_export(path: str | Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

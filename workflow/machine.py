@@ -1,0 +1,122 @@
+"""The ``transitions`` state machine generated from a route, built once per route.
+
+States: ``draft``, ``pending_<step key>`` for each step, ``returned``, ``signed``,
+``rejected``, ``withdrawn``. The machine holds no memo: an action attaches a thin holder
+whose ``state`` reads and writes ``memo.state`` for the duration of one trigger, then
+detaches it. Machines are cached by the tuple of step keys, the only thing their shape
+depends on, so one organisation's route can never leak into another's and an edited route
+simply gets its own machine.
+
+No callback does I/O: the database transaction, not the machine, makes an action atomic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from models import Memo
+from workflow.errors import InvalidTransition
+from workflow.route import Route
+
+DRAFT = "draft"
+RETURNED = "returned"
+SIGNED = "signed"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+FINAL_STATES = frozenset({SIGNED, REJECTED, WITHDRAWN})
+EDITABLE_STATES = frozenset({DRAFT, RETURNED})
+
+# Triggers; "return" is a Python keyword, so its trigger is "return_memo".
+TRIGGER_FOR_ACTION = {
+    "submit": "submit",
+    "endorse": "endorse",
+    "return": "return_memo",
+    "sign": "sign",
+    "reject": "reject",
+    "withdraw": "withdraw",
+}
+ACTIONS = tuple(TRIGGER_FOR_ACTION)
+
+
+class MemoStateHolder:
+    """What the machine sees of a memo: only its ``state``."""
+
+    def __init__(self, memo: Memo) -> None:
+        self.memo = memo
+
+    @property
+    def state(self) -> str:
+        return self.memo.state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self.memo.state = value
+
+
+def _definition(keys: tuple[str, ...]) -> tuple[list[str], list[dict[str, Any]]]:
+    pending = [f"pending_{key}" for key in keys]
+    states = [DRAFT, *pending, RETURNED, SIGNED, REJECTED, WITHDRAWN]
+    transitions: list[dict[str, Any]] = [
+        {"trigger": "submit", "source": [DRAFT, RETURNED], "dest": pending[0]},
+        {"trigger": "return_memo", "source": pending, "dest": RETURNED},
+        {"trigger": "sign", "source": pending[-1], "dest": SIGNED},
+        {"trigger": "reject", "source": pending[-1], "dest": REJECTED},
+        {"trigger": "withdraw", "source": [DRAFT, RETURNED, *pending], "dest": WITHDRAWN},
+    ]
+    for here, there in itertools.pairwise(pending):
+        transitions.append({"trigger": "endorse", "source": here, "dest": there})
+    return states, transitions
+
+
+_machines: dict[tuple[str, ...], Machine] = {}
+_machines_lock = threading.Lock()
+
+
+def machine_for(route: Route) -> Machine:
+    """The machine for this route's shape, built on first use and then reused."""
+    keys = route.keys
+    machine = _machines.get(keys)
+    if machine is None:
+        with _machines_lock:
+            machine = _machines.get(keys)
+            if machine is None:
+                states, transitions = _definition(keys)
+                machine = Machine(
+                    model=None,
+                    states=states,
+                    transitions=transitions,
+                    initial=DRAFT,
+                    auto_transitions=False,
+                )
+                _machines[keys] = machine
+    return machine
+
+
+def available_actions(route: Route, state: str) -> list[str]:
+    """The actions the route allows from this state, whoever asks."""
+    machine = machine_for(route)
+    if state not in machine.states:
+        return []
+    triggers = set(machine.get_triggers(state))
+    return [action for action, trigger in TRIGGER_FOR_ACTION.items() if trigger in triggers]
+
+
+def fire(route: Route, memo: Memo, action: str) -> tuple[str, str]:
+    """Move ``memo.state`` by ``action`` on the route's machine; return (from, to)."""
+    machine = machine_for(route)
+    holder = MemoStateHolder(memo)
+    before = memo.state
+    machine.add_model(holder, initial=before)
+    try:
+        getattr(holder, TRIGGER_FOR_ACTION[action])()
+    except MachineError as error:
+        raise InvalidTransition(
+            f"{action} is not possible from {before}", action=action, state=before
+        ) from error
+    finally:
+        machine.remove_model(holder)
+    return before, memo.state

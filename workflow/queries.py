@@ -1,0 +1,102 @@
+"""Read-side queries: the inbox, the memos a user may see, search. Each is one indexed
+query plus one batch load; no per-row queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Memo, MemoRouteRole, Secrecy, User
+
+PAGE_SIZE = 20
+
+
+@dataclass
+class Page:
+    items: list[Memo]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _paginate(session: Session, query: Select[Memo], page: int, size: int) -> Page:
+    page = max(1, page)
+    total = session.execute(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
+    items = list(session.execute(query.limit(size).offset((page - 1) * size)).unique().scalars())
+    return Page(items=items, total=total, page=page, page_size=size)
+
+
+def inbox_query(user: User) -> Select[Memo]:
+    """Memos waiting for ``user``'s decision now, oldest first."""
+    return (
+        select(Memo)
+        .where(Memo.organisation_id == user.organisation_id, Memo.pending_role == user.role)
+        .order_by(Memo.updated_at, Memo.id)
+    )
+
+
+def inbox(session: Session, user: User, page: int = 1, size: int = PAGE_SIZE) -> Page:
+    if not user.active or user.is_admin:
+        return Page([], 0, page, size)
+    return _paginate(session, inbox_query(user), page, size)
+
+
+def inbox_count(session: Session, user: User) -> int:
+    if not user.active or user.is_admin:
+        return 0
+    return session.execute(
+        select(func.count())
+        .select_from(Memo)
+        .where(Memo.organisation_id == user.organisation_id, Memo.pending_role == user.role)
+    ).scalar_one()
+
+
+def visible_query(user: User) -> Select[Memo]:
+    """Every memo ``user`` may see (see workflow.permissions), newest first."""
+    on_route = exists().where(
+        MemoRouteRole.memo_id == Memo.id,
+        MemoRouteRole.organisation_id == user.organisation_id,
+        MemoRouteRole.role == user.role,
+    )
+    shared: ColumnElement[bool] = on_route
+    if user.is_admin:
+        shared = (Memo.route_snapshot.is_not(None)) & (Memo.secrecy == Secrecy.normal.value)
+    return (
+        select(Memo)
+        .where(Memo.organisation_id == user.organisation_id)
+        .where(or_(Memo.author_id == user.id, shared))
+        .order_by(Memo.id.desc())
+    )
+
+
+def search(
+    session: Session,
+    user: User,
+    state: str | None = None,
+    text: str | None = None,
+    mine: bool = False,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Visible memos filtered by state and by a substring of the number or subject."""
+    if not user.active:
+        return Page([], 0, page, size)
+    query = visible_query(user)
+    if mine:
+        query = query.where(Memo.author_id == user.id)
+    if state:
+        query = query.where(Memo.state == state)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(Memo.subject.like(pattern, escape="\\"), Memo.number.like(pattern, escape="\\"))
+        )
+    return _paginate(session, query, page, size)

@@ -1,0 +1,35 @@
+"""Thai dates and digits for display: Buddhist Era years, Thai month names, ๐–๙.
+
+Digits are stored Arabic; conversion happens only when something is shown or printed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pythainlp.util import arabic_digit_to_thai_digit, thai_strftime
+
+from workflow.clock import to_local
+
+
+def thai_date(value: date, thai_digits: bool = False) -> str:
+    """ "20 เมษายน 2565" (or "๒๐ เมษายน ๒๕๖๕")."""
+    moment = datetime(value.year, value.month, value.day)
+    return thai_strftime(moment, "%-d %B %Y", thaidigit=thai_digits)
+
+
+def thai_short_date(value: date, thai_digits: bool = False) -> str:
+    """ "20 เม.ย. 65"."""
+    moment = datetime(value.year, value.month, value.day)
+    return thai_strftime(moment, "%-d %b %y", thaidigit=thai_digits)
+
+
+def thai_datetime(stored_utc: datetime, thai_digits: bool = False) -> str:
+    """A stored UTC time shown in Asia/Bangkok: "20 เมษายน 2565 เวลา 14:05 น."."""
+    local = to_local(stored_utc).replace(tzinfo=None)
+    return thai_strftime(local, "%-d %B %Y เวลา %H:%M น.", thaidigit=thai_digits)
+
+
+def digits(text: str, thai_digits: bool) -> str:
+    """The document's own numbers in Thai digits when the organisation chose them."""
+    return arabic_digit_to_thai_digit(text) if thai_digits else text
