@@ -178,3 +178,18 @@ def revoke_token(session: Session, token_id: int) -> None:
 
 def is_admin(user: User) -> bool:
     return user.role == ADMIN_ROLE
+
+
+def set_route(
+    session: Session, organisation: Organisation, route: Route, actor: User | None
+) -> None:
+    """Replace the organisation's route; memos already submitted keep their snapshot."""
+    organisation.route = route.as_data()
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=organisation.id,
+        actor=actor,
+        action="route_change",
+        details={"steps": [step.key for step in route.steps]},
+    )

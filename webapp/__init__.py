@@ -1,0 +1,92 @@
+"""The memoflow web application: factory, extensions, blueprints, error handlers, CLI.
+
+This package is the only Flask code. It holds no business rule: views parse input, call
+one workflow verb, commit, and render or serialise.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, Response
+
+from config import Config
+from webapp import db
+from webapp.errors import register_error_handlers
+from webapp.extensions import csrf, login_manager
+
+# Room for multipart overhead on top of the largest allowed upload.
+REQUEST_OVERHEAD_BYTES = 1024 * 1024
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    """Build the application from ``config`` (the environment by default)."""
+    config = config or Config()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=config.SECRET_KEY,
+        DATABASE_URL=config.DATABASE_URL,
+        MEMOFLOW_HOME=str(config.HOME),
+        MAX_UPLOAD_MB=config.MAX_UPLOAD_MB,
+        MAX_UPLOAD_BYTES=config.max_upload_bytes,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes + REQUEST_OVERHEAD_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("MEMOFLOW_SECURE_COOKIES", "") == "1",
+        TESTING=config.TESTING,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.config.update(overrides)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> Any:
+    from models import User
+
+    if not user_id.isdigit():
+        return None
+    user = db.db_session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.api import init_api
+    from webapp.api.views import blp as api_blueprint
+
+    init_api(app)
+    # The API authenticates by bearer token, never by cookie, so CSRF does not apply.
+    csrf.exempt(api_blueprint)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from webapp.cli import register
+
+    register(app)

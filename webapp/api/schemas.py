@@ -1,0 +1,170 @@
+"""marshmallow schemas of the JSON API: they parse requests and document responses in the
+generated OpenAPI document. Field rules (lengths, choices, control characters) live in
+workflow, so the API and the forms refuse the same things the same way."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from models import Decision, Secrecy, Urgency
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class MemoCreateSchema(StrictSchema):
+    subject = fields.String(required=True)
+    to = fields.String(required=True)
+    unit = fields.String()
+    background = fields.String()
+    facts = fields.String()
+    proposal = fields.String()
+    urgency = fields.String(metadata={"enum": [u.value for u in Urgency]})
+    secrecy = fields.String(metadata={"enum": [s.value for s in Secrecy]})
+
+
+class MemoPatchSchema(StrictSchema):
+    subject = fields.String()
+    to = fields.String()
+    unit = fields.String()
+    background = fields.String()
+    facts = fields.String()
+    proposal = fields.String()
+    urgency = fields.String(metadata={"enum": [u.value for u in Urgency]})
+    secrecy = fields.String(metadata={"enum": [s.value for s in Secrecy]})
+    version = fields.Integer(allow_none=True)
+
+
+class ActionSchema(StrictSchema):
+    action = fields.String(
+        required=True,
+        metadata={"enum": ["submit", "endorse", "return", "sign", "reject", "withdraw"]},
+    )
+    opinion = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True, metadata={"enum": [d.value for d in Decision]})
+    version = fields.Integer(allow_none=True)
+
+
+class PageQuerySchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
+
+
+class MemoListQuerySchema(PageQuerySchema):
+    state = fields.String(load_default=None, validate=ma.validate.Length(max=80))
+    q = fields.String(load_default=None, validate=ma.validate.Length(max=200))
+
+
+class PersonSchema(ma.Schema):
+    name = fields.String()
+    position = fields.String()
+
+
+class OpinionSchema(ma.Schema):
+    round = fields.Integer()
+    step = fields.String()
+    action = fields.String()
+    by = fields.Nested(PersonSchema)
+    text = fields.String()
+    decision = fields.String(allow_none=True)
+    capacity = fields.String(allow_none=True)
+    acting_for = fields.String(allow_none=True)
+    at = fields.String()
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
+class StepSchema(ma.Schema):
+    key = fields.String()
+    role = fields.String()
+    label = fields.String()
+    title = fields.String()
+
+
+class MemoSchema(ma.Schema):
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    date = fields.String(allow_none=True)
+    state = fields.String()
+    version = fields.Integer()
+    round = fields.Integer()
+    unit = fields.String()
+    subject = fields.String()
+    to = fields.String()
+    background = fields.String()
+    facts = fields.String()
+    proposal = fields.String()
+    urgency = fields.String()
+    secrecy = fields.String()
+    author = fields.Nested(PersonSchema)
+    route = fields.List(fields.Nested(StepSchema))
+    current_step = fields.String(allow_none=True)
+    opinions = fields.List(fields.Nested(OpinionSchema))
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+    allowed_actions = fields.List(fields.String())
+    can_edit = fields.Boolean()
+
+
+class MemoSummarySchema(ma.Schema):
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    date = fields.String(allow_none=True)
+    state = fields.String()
+    version = fields.Integer()
+    subject = fields.String()
+    urgency = fields.String()
+    secrecy = fields.String()
+    author = fields.Nested(PersonSchema)
+    updated_at = fields.String()
+
+
+class MemoPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(MemoSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    pages = fields.Integer()
+
+
+class AuditEventSchema(ma.Schema):
+    seq = fields.Integer()
+    action = fields.String()
+    actor = fields.Nested(PersonSchema)
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    opinion = fields.String(allow_none=True)
+    content_hash = fields.String(allow_none=True)
+    details = fields.Dict()
+    at = fields.String()
+    prev_hash = fields.String()
+    hash = fields.String()
+    verified = fields.Boolean()
+
+
+class AuditSchema(ma.Schema):
+    events = fields.List(fields.Nested(AuditEventSchema))
+    verified = fields.Boolean()
+
+
+class ErrorBodySchema(ma.Schema):
+    code = fields.String()
+    message = fields.String()
+    fields_ = fields.Dict(data_key="fields")
+
+
+class ErrorSchema(ma.Schema):
+    error = fields.Nested(ErrorBodySchema)
+
+
+class UploadSchema(ma.Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)

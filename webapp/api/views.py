@@ -1,0 +1,177 @@
+"""The JSON API under /api/v1: thin handlers that parse, call one workflow verb, commit
+and serialise. The OpenAPI document is generated from these by flask-smorest."""
+
+from __future__ import annotations
+
+import mimetypes
+from io import BytesIO
+from typing import Any
+
+from flask import current_app, request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from webapp.api.auth import api_user, token_required
+from webapp.api.schemas import (
+    ActionSchema,
+    AttachmentSchema,
+    AuditSchema,
+    MemoCreateSchema,
+    MemoListQuerySchema,
+    MemoPageSchema,
+    MemoPatchSchema,
+    MemoSchema,
+    PageQuerySchema,
+    UploadSchema,
+)
+from webapp.api.serialize import audit_json, memo_json, memo_summary_json
+from webapp.db import commit, db_session
+from workflow import actions, queries
+from workflow.audit import memo_timeline
+from workflow.errors import ValidationFailed
+
+blp = Blueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    description="memoflow JSON API (Authorization: Bearer <token>)",
+)
+SECURITY = [{"bearerAuth": []}]
+
+
+def _page_json(page: queries.Page) -> dict[str, Any]:
+    return {
+        "items": [memo_summary_json(memo) for memo in page.items],
+        "total": page.total,
+        "page": page.page,
+        "pages": page.pages,
+    }
+
+
+@blp.route("/memos")
+class Memos(MethodView):
+    decorators = (token_required,)
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(MemoListQuerySchema, location="query")
+    @blp.response(200, MemoPageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Memos the caller may see, filtered by state and number/subject text."""
+        page = queries.search(
+            db_session(), api_user(), state=query["state"], text=query["q"], page=query["page"]
+        )
+        return _page_json(page)
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(MemoCreateSchema)
+    @blp.response(201, MemoSchema)
+    def post(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Create a draft memo."""
+        memo = actions.create_memo(db_session(), api_user(), **fields)
+        commit()
+        return memo_json(memo, api_user())
+
+
+@blp.route("/memos/<int:memo_id>")
+class MemoItem(MethodView):
+    decorators = (token_required,)
+
+    @blp.doc(security=SECURITY)
+    @blp.response(200, MemoSchema)
+    def get(self, memo_id: int) -> dict[str, Any]:
+        """One memo, with its opinions, attachments and the caller's allowed actions."""
+        return memo_json(actions.get_memo(db_session(), memo_id, api_user()), api_user())
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(MemoPatchSchema)
+    @blp.response(200, MemoSchema)
+    def patch(self, fields: dict[str, Any], memo_id: int) -> dict[str, Any]:
+        """Edit a draft or returned memo (author only)."""
+        version = fields.pop("version", None)
+        memo = actions.edit_memo(db_session(), memo_id, api_user(), version=version, **fields)
+        commit()
+        return memo_json(memo, api_user())
+
+
+@blp.route("/memos/<int:memo_id>/actions", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(ActionSchema)
+@blp.response(200, MemoSchema)
+@token_required
+def memo_action(body: dict[str, Any], memo_id: int) -> dict[str, Any]:
+    """Take a workflow action: submit, endorse, return, sign, reject or withdraw."""
+    memo = actions.perform(
+        db_session(),
+        memo_id,
+        api_user(),
+        body["action"],
+        opinion=body.get("opinion"),
+        decision=body.get("decision"),
+        version=body.get("version"),
+    )
+    commit()
+    return memo_json(memo, api_user())
+
+
+@blp.route("/memos/<int:memo_id>/attachments", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(UploadSchema, location="files")
+@blp.response(201, AttachmentSchema)
+@token_required
+def upload_attachment(files: dict[str, Any], memo_id: int) -> dict[str, Any]:
+    """Attach a file (multipart field ``file``; limit MEMOFLOW_MAX_UPLOAD_MB)."""
+    upload = files.get("file") or request.files.get("file")
+    if upload is None:
+        raise ValidationFailed({"file": "missing_file"})
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise RequestEntityTooLarge()
+    filename = upload.filename or ""
+    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    attachment = actions.add_attachment(
+        db_session(), memo_id, api_user(), filename, data, media_type
+    )
+    commit()
+    return {
+        "id": attachment.id,
+        "name": attachment.filename,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+    }
+
+
+@blp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>", methods=["GET"])
+@blp.doc(security=SECURITY, responses={200: {"description": "The file"}})
+@token_required
+def download_attachment(memo_id: int, attachment_id: int) -> Any:
+    """Download an attachment under its original name."""
+    attachment, data = actions.attachment_data(db_session(), memo_id, attachment_id, api_user())
+    return send_file(
+        BytesIO(data),
+        mimetype=attachment.media_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+    )
+
+
+@blp.route("/memos/<int:memo_id>/audit", methods=["GET"])
+@blp.doc(security=SECURITY)
+@blp.response(200, AuditSchema)
+@token_required
+def memo_audit(memo_id: int) -> dict[str, Any]:
+    """The memo's audit events, each checked against its hash and predecessor."""
+    memo = actions.get_memo(db_session(), memo_id, api_user())
+    return audit_json(memo_timeline(db_session(), memo))
+
+
+@blp.route("/inbox", methods=["GET"])
+@blp.doc(security=SECURITY)
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, MemoPageSchema)
+@token_required
+def inbox(query: dict[str, Any]) -> dict[str, Any]:
+    """Memos waiting for the caller's decision, oldest first."""
+    return _page_json(queries.inbox(db_session(), api_user(), page=query["page"]))

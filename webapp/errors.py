@@ -1,0 +1,169 @@
+"""One place that turns every failure into one HTTP status and one message.
+
+API requests (``/api/...``) get ``{"error": {"code", "message", ...}}`` with a stable
+English code and the message in the reader's language (Accept-Language; Thai by
+default). Pages get the site's error templates. Any failure rolls the request's
+transaction back first, so nothing is half written.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import HTTPException
+
+from webapp.db import rollback
+from webapp.messages import describe_fields, error_message, field_errors
+from workflow.errors import NotAllowed, ValidationFailed, WorkflowError
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "invalid_transition",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
+
+# marshmallow's messages, mapped to our field-problem codes.
+MARSHMALLOW_PROBLEMS = {
+    "Missing data for required field.": "required",
+    "Unknown field.": "unknown_field",
+    "Not a valid string.": "not_text",
+    "Not a valid integer.": "not_integer",
+    "Field may not be null.": "required",
+}
+
+
+def language() -> str:
+    """The reader's language: ``en`` only when asked for, Thai otherwise."""
+    chosen = request.cookies.get("lang") if request else None
+    if chosen in ("th", "en"):
+        return chosen
+    return request.accept_languages.best_match(["th", "en"], default="th") or "th"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    body.update({key: value for key, value in extra.items() if value is not None})
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def workflow_error_parts(error: WorkflowError, lang: str) -> tuple[str, dict[str, Any]]:
+    """The message and the extra JSON fields for a workflow error."""
+    params = dict(error.params)
+    if isinstance(error, ValidationFailed):
+        message = error_message(
+            "validation_failed", lang, fields=describe_fields(error.errors, lang)
+        )
+        return message, {"fields": field_errors(error.errors, lang)}
+    if isinstance(error, NotAllowed) and params.get("may_act"):
+        template = "not_allowed_step" if params.get("role") else "not_allowed_author"
+        return error_message(template, lang, **params), {
+            "may_act": params.get("may_act"),
+            "role": params.get("role"),
+        }
+    message = error_message(error.code, lang, detail=error.detail, **params)
+    extra = {key: params.get(key) for key in ("state", "current_version")}
+    return message, extra
+
+
+def _render_page(status: int, code: str, message: str, **context: Any) -> Any:
+    try:
+        return (
+            render_template(f"errors/{status}.html", code=code, message=message, **context),
+            status,
+        )
+    except TemplateNotFound:
+        try:
+            return (
+                render_template("errors/error.html", code=code, message=message, status=status),
+                status,
+            )
+        except TemplateNotFound:
+            return message, status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def handle_workflow_error(error: WorkflowError) -> Any:
+    rollback()
+    lang = language()
+    message, extra = workflow_error_parts(error, lang)
+    if wants_json():
+        return error_response(error.status, error.code, message, **extra)
+    return _render_page(error.status, error.code, message, error=error, **extra)
+
+
+def handle_http_exception(error: HTTPException) -> Any:
+    rollback()
+    status = error.code or 500
+    lang = language()
+    code = HTTP_CODES.get(status, "bad_request")
+    extra: dict[str, Any] = {}
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if status == 400 and messages:
+        code = "malformed_body"
+    if status == 422 and messages:
+        problems = _marshmallow_problems(messages)
+        extra["fields"] = field_errors(problems, lang)
+        message = error_message("validation_failed", lang, fields=describe_fields(problems, lang))
+    elif status == 413:
+        from flask import current_app
+
+        message = error_message(code, lang, limit_mb=current_app.config.get("MAX_UPLOAD_MB", 20))
+    else:
+        message = error_message(code, lang)
+    if wants_json():
+        response = error_response(status, code, message, **extra)
+        if status == 405 and error.get_headers():
+            response.headers.update({k: v for k, v in error.get_headers() if k.lower() == "allow"})
+        return response
+    return _render_page(status, code, message)
+
+
+def _marshmallow_problems(messages: dict[str, Any]) -> dict[str, str]:
+    """Flatten webargs/marshmallow messages ({"json": {"field": ["..."]}})."""
+    problems: dict[str, str] = {}
+    for location_messages in messages.values():
+        if not isinstance(location_messages, dict):
+            continue
+        for field_name, field_messages in location_messages.items():
+            first = field_messages[0] if isinstance(field_messages, list) else field_messages
+            if isinstance(first, str):
+                problems[str(field_name)] = MARSHMALLOW_PROBLEMS.get(first, "invalid")
+            else:
+                problems[str(field_name)] = "invalid"
+    return problems
+
+
+def handle_unexpected(error: Exception) -> Any:
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    lang = language()
+    message = error_message("internal_error", lang)
+    if wants_json():
+        return error_response(500, "internal_error", message)
+    return _render_page(500, "internal_error", message)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(WorkflowError, handle_workflow_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

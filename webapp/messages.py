@@ -1,0 +1,136 @@
+"""User-facing messages for error codes and field problems, in Thai (default) and English.
+
+Error codes are stable English identifiers (workflow.errors, and the HTTP-level ones
+below); the message is chosen by the reader's language. Field problems come from
+workflow.validation as codes such as ``required`` or ``too_long:500``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("th", "en")
+
+ERROR_MESSAGES: dict[str, tuple[str, str]] = {
+    "not_found": ("ไม่พบรายการที่ขอ", "Not found."),
+    "not_allowed": ("คุณไม่มีสิทธิ์ดำเนินการนี้", "You are not allowed to do this."),
+    "not_allowed_step": (
+        "คุณไม่มีสิทธิ์ดำเนินการในขั้นนี้ ผู้มีสิทธิ์คือ {may_act}",
+        "You may not act at this step; {may_act} may.",
+    ),
+    "not_allowed_author": (
+        "เฉพาะเจ้าของเรื่อง ({may_act}) เท่านั้นที่ดำเนินการนี้ได้",
+        "Only the author ({may_act}) may do this.",
+    ),
+    "invalid_transition": (
+        "ไม่สามารถดำเนินการนี้ได้ในสถานะปัจจุบันของเรื่อง ({state})",
+        "This action is not possible in the memo's current state ({state}).",
+    ),
+    "stale_version": (
+        "เรื่องนี้มีการเปลี่ยนแปลงหลังจากที่คุณเปิดดู (ฉบับปัจจุบัน {current_version} สถานะ {state}) กรุณาเปิดดูใหม่",
+        "The memo changed since you saw it (now version {current_version}, state {state});"
+        " reload it.",
+    ),
+    "already_decided": (
+        "ขั้นนี้มีการพิจารณาไปแล้วในรอบนี้",
+        "This step was already decided in this round.",
+    ),
+    "validation_failed": ("ข้อมูลไม่ถูกต้อง: {fields}", "Invalid input: {fields}"),
+    "invalid_route": ("เส้นทางเสนอเรื่องไม่ถูกต้อง: {detail}", "Invalid route: {detail}"),
+    "malformed_body": (
+        "อ่านข้อมูลที่ส่งมาไม่ได้ (JSON ไม่ถูกต้องหรือไม่ใช่ UTF-8)",
+        "The request body could not be read (malformed JSON or not UTF-8).",
+    ),
+    "bad_request": ("คำขอไม่ถูกต้อง", "Bad request."),
+    "unauthorized": (
+        "กรุณาเข้าสู่ระบบ หรือส่งโทเค็นที่ถูกต้อง (Authorization: Bearer ...)",
+        "Authentication required: send a valid token (Authorization: Bearer ...).",
+    ),
+    "forbidden": ("คุณไม่มีสิทธิ์เข้าถึง", "Forbidden."),
+    "method_not_allowed": ("ไม่รองรับวิธีการเรียกนี้", "Method not allowed."),
+    "too_large": (
+        "ข้อมูลหรือไฟล์มีขนาดใหญ่เกินกำหนด ({limit_mb} MB)",
+        "The request or file is too large (limit {limit_mb} MB).",
+    ),
+    "unsupported_media_type": ("ไม่รองรับชนิดข้อมูลนี้", "Unsupported media type."),
+    "too_many_requests": (
+        "มีการเรียกใช้บ่อยเกินไป กรุณารอสักครู่",
+        "Too many requests; please wait a moment.",
+    ),
+    "internal_error": (
+        "เกิดข้อผิดพลาดภายในระบบ ข้อมูลไม่ถูกบันทึก กรุณาลองใหม่",
+        "Internal error; nothing was saved. Please try again.",
+    ),
+}
+
+FIELD_PROBLEMS: dict[str, tuple[str, str]] = {
+    "required": ("จำเป็นต้องกรอก", "is required"),
+    "not_text": ("ต้องเป็นข้อความ", "must be text"),
+    "too_long": ("ยาวเกิน {0} ตัวอักษร", "is longer than {0} characters"),
+    "too_short": ("ต้องยาวอย่างน้อย {0} ตัวอักษร", "must be at least {0} characters"),
+    "control_characters": (
+        "มีอักขระควบคุมที่ไม่อนุญาต",
+        "contains control characters",
+    ),
+    "choice": ("ต้องเป็นค่าใดค่าหนึ่งต่อไปนี้: {0}", "must be one of: {0}"),
+    "unknown_field": ("ไม่รู้จักช่องข้อมูลนี้", "is not a known field"),
+    "not_integer": ("ต้องเป็นจำนวนเต็ม", "must be a whole number"),
+    "bad_filename": ("ชื่อไฟล์ไม่ถูกต้อง", "is not a usable file name"),
+    "missing_file": ("กรุณาแนบไฟล์", "a file is required"),
+    "taken": ("ถูกใช้ไปแล้ว", "is already taken"),
+    "ambiguous": ("มีหลายหน่วยงาน กรุณาระบุ", "is ambiguous; name one"),
+    "invalid": ("ไม่ถูกต้อง", "is invalid"),
+}
+
+FIELD_LABELS_TH = {
+    "subject": "เรื่อง",
+    "to": "เรียน",
+    "unit": "ส่วนราชการ",
+    "background": "เรื่องเดิม",
+    "facts": "ข้อเท็จจริง",
+    "proposal": "ข้อเสนอ/ข้อพิจารณา",
+    "urgency": "ชั้นความเร็ว",
+    "secrecy": "ชั้นความลับ",
+    "opinion": "ความเห็น",
+    "decision": "ผลการพิจารณา",
+    "action": "การดำเนินการ",
+    "version": "ฉบับ",
+    "file": "ไฟล์",
+    "password": "รหัสผ่าน",
+    "username": "ชื่อผู้ใช้",
+}
+
+
+def _index(language: str) -> int:
+    return 1 if language == "en" else 0
+
+
+def field_problem(problem: str, language: str) -> str:
+    """``too_long:500`` → "ยาวเกิน 500 ตัวอักษร" (or English)."""
+    code, _, argument = problem.partition(":")
+    template = FIELD_PROBLEMS.get(code, FIELD_PROBLEMS["invalid"])[_index(language)]
+    return template.format(argument)
+
+
+def field_errors(errors: dict[str, str], language: str) -> dict[str, str]:
+    return {name: field_problem(problem, language) for name, problem in errors.items()}
+
+
+def describe_fields(errors: dict[str, str], language: str) -> str:
+    parts = []
+    for name, problem in errors.items():
+        label = FIELD_LABELS_TH.get(name, name) if language == "th" else name
+        parts.append(f"{label} {field_problem(problem, language)}")
+    return "; ".join(parts)
+
+
+def error_message(code: str, language: str, **params: Any) -> str:
+    template = ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"])[_index(language)]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return (
+            ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"])[_index(language)]
+            .split("{")[0]
+            .strip()
+        )
