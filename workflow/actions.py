@@ -106,9 +106,13 @@ def _touch(memo: Memo) -> None:
     memo.updated_at = clock.utcnow_naive()
 
 
-def _sync_pending_role(memo: Memo) -> None:
+def _move(memo: Memo, action: str) -> tuple[str, str]:
+    """Fire ``action`` on the memo's route machine and keep ``pending_role`` in step with
+    the new state at once (a later query may autoflush)."""
+    before, after = fire(memo_route(memo), memo, action)
     step = memo_route(memo).step_for_state(memo.state)
     memo.pending_role = step.role if step is not None else None
+    return before, after
 
 
 # --- drafting -------------------------------------------------------------------------
@@ -291,8 +295,7 @@ def submit(session: Session, memo_id: int, actor: User, version: int | None = No
                 MemoRouteRole(memo_id=memo.id, role=role, organisation_id=memo.organisation_id)
             )
         register.issue_number(session, memo)
-    before, after = fire(memo_route(memo), memo, "submit")
-    _sync_pending_role(memo)
+    before, after = _move(memo, "submit")
     _touch(memo)
     session.flush()
     audit.append_event(
@@ -315,14 +318,13 @@ def submit(session: Session, memo_id: int, actor: User, version: int | None = No
 def _refuse_second_decision(memo: Memo, actor: User) -> None:
     """A holder whose step this round is already decided gets a conflict (409), not a
     refusal: typically a second click, or a colleague of the same role who was faster."""
+    route = memo_route(memo)
+    current = route.step_for_state(memo.state)
+    if current is None or current.role == actor.role:
+        return  # a decided memo is an invalid transition; the current holder may act
     decided_steps = {o.step for o in memo.opinions if o.round == memo.round}
-    current = memo_route(memo).step_for_state(memo.state)
-    for step in memo_route(memo).steps:
-        if (
-            step.key in decided_steps
-            and step.role == actor.role
-            and (current is None or current.role != actor.role)
-        ):
+    for step in route.steps:
+        if step.key in decided_steps and step.role == actor.role:
             raise AlreadyDecided("this step was already decided in this round", state=memo.state)
 
 
@@ -355,7 +357,7 @@ def _decide(
         raise AlreadyDecided("this step was already decided in this round")
     round_ = memo.round
     bound_to = decision_hash(memo, round_)
-    before, after = fire(memo_route(memo), memo, action)
+    before, after = _move(memo, action)
     opinion = Opinion(
         memo_id=memo.id,
         round=round_,
@@ -374,7 +376,6 @@ def _decide(
         memo.round += 1
     if action in ("sign", "reject"):
         memo.decided_by_id = actor.id
-    _sync_pending_role(memo)
     _touch(memo)
     try:
         session.flush()
@@ -441,10 +442,9 @@ def withdraw(session: Session, memo_id: int, actor: User, version: int | None = 
     memo = lock_memo(session, memo_id, actor)
     _check_version(memo, version)
     check_author(memo, actor, "withdraw")
-    before, after = fire(memo_route(memo), memo, "withdraw")
+    before, after = _move(memo, "withdraw")
     if memo.number is not None:
         register.cancel_number(session, memo)
-    _sync_pending_role(memo)
     _touch(memo)
     session.flush()
     audit.append_event(
