@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed models of memoflow. No Flask, no business rules beyond invariants."""
 
+from models.acting import Authorisation, Capacity
 from models.audit import AuditEvent, ChainHead
 from models.base import Base, utcnow
 from models.memo import (
@@ -15,6 +16,7 @@ from models.memo import (
 )
 from models.organisation import Organisation
 from models.register import RegisterCounter, RegisterEntry, RegisterStatus
+from models.security import SecurityEvent
 from models.user import ADMIN_ROLE, OFFICER_ROLE, ApiToken, User
 
 __all__ = [
@@ -23,8 +25,10 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "Authorisation",
     "Base",
     "Blob",
+    "Capacity",
     "ChainHead",
     "Decision",
     "Memo",
@@ -36,6 +40,7 @@ __all__ = [
     "RegisterEntry",
     "RegisterStatus",
     "Secrecy",
+    "SecurityEvent",
     "Urgency",
     "User",
     "utcnow",
