@@ -210,6 +210,9 @@ def route_set_command(file: str, org: str | None) -> None:
 
 
 def register(app: Flask) -> None:
+    from webapp.cli_acting import acting_group
+
+    app.cli.add_command(acting_group)
     for command in (
         init_db_command,
         demo_command,

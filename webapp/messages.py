@@ -80,6 +80,19 @@ FIELD_PROBLEMS: dict[str, tuple[str, str]] = {
     "taken": ("ถูกใช้ไปแล้ว", "is already taken"),
     "ambiguous": ("มีหลายหน่วยงาน กรุณาระบุ", "is ambiguous; name one"),
     "invalid": ("ไม่ถูกต้อง", "is invalid"),
+    "before_from": ("ต้องไม่ก่อนวันเริ่มต้น", "must not be before the start date"),
+    "holds_role": (
+        "ผู้นี้ดำรงตำแหน่งนั้นอยู่แล้ว หรือเป็นผู้ดูแลระบบ",
+        "already holds that role, or is an admin",
+    ),
+    "overlapping": (
+        "มีผู้ได้รับมอบหมายให้ทำการแทนตำแหน่งนี้ในช่วงเวลาที่ซ้อนกันอยู่แล้ว",
+        "someone already acts for this role in an overlapping period",
+    ),
+    "circular": (
+        "การมอบหมายนี้ทำให้เกิดการทำการแทนกันเป็นวง",
+        "this authorisation would make acting for each other circular",
+    ),
 }
 
 FIELD_LABELS_TH = {
@@ -98,6 +111,10 @@ FIELD_LABELS_TH = {
     "file": "ไฟล์",
     "password": "รหัสผ่าน",
     "username": "ชื่อผู้ใช้",
+    "role": "ตำแหน่งที่ทำการแทน",
+    "capacity": "ฐานะ",
+    "order": "คำสั่ง",
+    "period": "ช่วงเวลา",
 }
 
 

@@ -315,17 +315,21 @@ def submit(session: Session, memo_id: int, actor: User, version: int | None = No
     return memo
 
 
-def _refuse_second_decision(memo: Memo, actor: User) -> None:
-    """A holder whose step this round is already decided gets a conflict (409), not a
-    refusal: typically a second click, or a colleague of the same role who was faster."""
-    route = memo_route(memo)
-    current = route.step_for_state(memo.state)
-    if current is None or current.role == actor.role:
-        return  # a decided memo is an invalid transition; the current holder may act
-    decided_steps = {o.step for o in memo.opinions if o.round == memo.round}
-    for step in route.steps:
-        if step.key in decided_steps and step.role == actor.role:
-            raise AlreadyDecided("this step was already decided in this round", state=memo.state)
+def _refuse_second_decision(memo: Memo, actor: User, error: NotAllowed) -> None:
+    """Someone who may not act at the current step but already decided a step of their
+    role in this round gets a conflict (409), not a refusal: typically a second click, or
+    a colleague of the same role who was faster. Otherwise the refusal stands."""
+    decided_roles = {
+        step.role
+        for step in memo_route(memo).steps
+        for opinion in memo.opinions
+        if opinion.round == memo.round and opinion.step == step.key
+    }
+    if actor.role in decided_roles:
+        raise AlreadyDecided(
+            "this step was already decided in this round", state=memo.state
+        ) from error
+    raise error
 
 
 def _decide(
@@ -340,8 +344,11 @@ def _decide(
     """The shared body of endorse, return, sign and reject."""
     memo = lock_memo(session, memo_id, actor)
     _check_version(memo, version)
-    _refuse_second_decision(memo, actor)
-    step = check_step_actor(memo, actor, action)
+    try:
+        step, standing = check_step_actor(memo, actor, action)
+    except NotAllowed as refusal:
+        _refuse_second_decision(memo, actor, refusal)
+        raise
     text = normalise_newlines(text or "")
     text_required = action != "sign"
     if problem := check_text(text, OPINION_LIMIT, required=text_required):
@@ -368,6 +375,9 @@ def _decide(
         actor_position=actor.position,
         text=text,
         decision=decision if action == "sign" else None,
+        capacity=standing.capacity,
+        acting_for=step.title if standing.authorisation else None,
+        order_ref=standing.order_ref,
         created_at=clock.utcnow_naive(),
         content_hash=bound_to,
     )

@@ -1,22 +1,47 @@
 """Who may see a memo and who may do what to it. Every verb checks here; views only ask.
 
 - Only the author edits, submits or withdraws.
-- Only a holder of the current step's role acts at that step; an admin manages users and
-  routes but never decides.
+- At a step, the holder of the step's role acts, or someone with an authorisation in force
+  to act for that role (workflow.acting). While a holder is absent (รักษาราชการแทน,
+  รักษาการในตำแหน่ง in force) only the acting person acts there. An admin manages users,
+  routes and authorisations but never decides.
 - A memo never submitted is seen by its author alone. Once submitted it is seen by its
-  author, by holders of a role on its route and by admins, except that a secret memo
-  (ลับ, ลับมาก, ลับที่สุด) is hidden from admins too. To anyone else it does not exist.
+  author, by holders of a role on its route (and whoever acts for one of them) and by
+  admins, except that a secret memo (ลับ, ลับมาก, ลับที่สุด) is hidden from admins too. To
+  anyone else it does not exist.
+
+The session, where one is needed to look up authorisations, is the memo's own.
 """
 
 from __future__ import annotations
 
-from models import Memo, Secrecy, User
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, object_session
+
+from models import Authorisation, Memo, Secrecy, User
+from workflow.acting import acting_for, holder_absent
 from workflow.errors import InvalidTransition, NotAllowed
 from workflow.machine import EDITABLE_STATES, available_actions
 from workflow.route import Route, Step, parse_route
 
 AUTHOR_ACTIONS = frozenset({"submit", "withdraw"})
 STEP_ACTIONS = frozenset({"endorse", "return", "sign", "reject"})
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Why someone may act at a step: their own post, or an authorisation."""
+
+    authorisation: Authorisation | None = None
+
+    @property
+    def capacity(self) -> str | None:
+        return self.authorisation.capacity if self.authorisation else None
+
+    @property
+    def order_ref(self) -> str | None:
+        return self.authorisation.order_ref if self.authorisation else None
 
 
 def organisation_route(memo: Memo) -> Route:
@@ -35,6 +60,11 @@ def current_step(memo: Memo) -> Step | None:
     return memo_route(memo).step_for_state(memo.state)
 
 
+def roles_of(session: Session | None, user: User) -> set[str]:
+    """The roles ``user`` may act in today: their own and those acted for."""
+    return {user.role, *acting_for(session, user)}
+
+
 def can_see(user: User, memo: Memo) -> bool:
     if not user.active or user.organisation_id != memo.organisation_id:
         return False
@@ -44,11 +74,20 @@ def can_see(user: User, memo: Memo) -> bool:
         return False
     if user.is_admin:
         return memo.secrecy == Secrecy.normal.value
-    return user.role in memo_route(memo).roles
+    return bool(roles_of(object_session(memo), user) & memo_route(memo).roles)
 
 
-def holds_step(user: User, step: Step) -> bool:
-    return user.active and not user.is_admin and user.role == step.role
+def standing_at(memo: Memo, user: User, step: Step) -> Standing | None:
+    """How ``user`` may act at ``step`` of ``memo`` today, or None if they may not."""
+    if not user.active or user.is_admin or user.organisation_id != memo.organisation_id:
+        return None
+    session = object_session(memo)
+    if user.role == step.role:
+        if holder_absent(session, memo.organisation_id, step.role) is not None:
+            return None
+        return Standing()
+    authorisation = acting_for(session, user).get(step.role)
+    return Standing(authorisation) if authorisation is not None else None
 
 
 def allowed_actions(memo: Memo, user: User) -> list[str]:
@@ -58,13 +97,13 @@ def allowed_actions(memo: Memo, user: User) -> list[str]:
     route = memo_route(memo)
     possible = available_actions(route, memo.state)
     step = route.step_for_state(memo.state)
-    allowed = []
-    for action in possible:
-        if (action in AUTHOR_ACTIONS and user.id == memo.author_id) or (
-            action in STEP_ACTIONS and step is not None and holds_step(user, step)
-        ):
-            allowed.append(action)
-    return allowed
+    may_decide = step is not None and standing_at(memo, user, step) is not None
+    return [
+        action
+        for action in possible
+        if (action in AUTHOR_ACTIONS and user.id == memo.author_id)
+        or (action in STEP_ACTIONS and may_decide)
+    ]
 
 
 def can_edit(memo: Memo, user: User) -> bool:
@@ -81,19 +120,29 @@ def check_author(memo: Memo, user: User, action: str) -> None:
         )
 
 
-def check_step_actor(memo: Memo, user: User, action: str) -> Step:
-    """The current step, if ``user`` may act on it; otherwise the right refusal."""
-    route = memo_route(memo)
-    step = route.step_for_state(memo.state)
+def who_may_act(memo: Memo, step: Step) -> str:
+    """The position (and the acting person, when the holder is absent) for messages."""
+    stand_in = holder_absent(object_session(memo), memo.organisation_id, step.role)
+    if stand_in is not None:
+        return f"{stand_in.acting_user.full_name} ({stand_in.capacity}{step.title})"
+    return step.title
+
+
+def check_step_actor(memo: Memo, user: User, action: str) -> tuple[Step, Standing]:
+    """The current step and the actor's standing there; otherwise the right refusal:
+    InvalidTransition when the memo is at no step, AlreadyDecided-style conflicts are the
+    caller's, NotAllowed naming who may act."""
+    step = memo_route(memo).step_for_state(memo.state)
     if step is None:
         raise InvalidTransition(
             f"{action} is not possible from {memo.state}", action=action, state=memo.state
         )
-    if not holds_step(user, step):
+    standing = standing_at(memo, user, step)
+    if standing is None:
         raise NotAllowed(
             f"only {step.title} may act at this step",
             action=action,
-            may_act=step.title,
+            may_act=who_may_act(memo, step),
             role=step.role,
         )
-    return step
+    return step, standing

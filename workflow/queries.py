@@ -9,6 +9,8 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Memo, MemoRouteRole, Secrecy, User
+from workflow.acting import acting_for, holder_absent
+from workflow.permissions import roles_of
 
 PAGE_SIZE = 20
 
@@ -34,11 +36,23 @@ def _paginate(session: Session, query: Select[Memo], page: int, size: int) -> Pa
     return Page(items=items, total=total, page=page, page_size=size)
 
 
-def inbox_query(user: User) -> Select[Memo]:
+def deciding_roles(session: Session, user: User) -> list[str]:
+    """The roles whose waiting memos are ``user``'s to decide today: their own (unless an
+    acting person stands in for them) and the roles they act for."""
+    roles = set(acting_for(session, user))
+    if holder_absent(session, user.organisation_id, user.role) is None:
+        roles.add(user.role)
+    return sorted(roles)
+
+
+def inbox_query(session: Session, user: User) -> Select[Memo]:
     """Memos waiting for ``user``'s decision now, oldest first."""
     return (
         select(Memo)
-        .where(Memo.organisation_id == user.organisation_id, Memo.pending_role == user.role)
+        .where(
+            Memo.organisation_id == user.organisation_id,
+            Memo.pending_role.in_(deciding_roles(session, user)),
+        )
         .order_by(Memo.updated_at, Memo.id)
     )
 
@@ -46,7 +60,7 @@ def inbox_query(user: User) -> Select[Memo]:
 def inbox(session: Session, user: User, page: int = 1, size: int = PAGE_SIZE) -> Page:
     if not user.active or user.is_admin:
         return Page([], 0, page, size)
-    return _paginate(session, inbox_query(user), page, size)
+    return _paginate(session, inbox_query(session, user), page, size)
 
 
 def inbox_count(session: Session, user: User) -> int:
@@ -55,16 +69,19 @@ def inbox_count(session: Session, user: User) -> int:
     return session.execute(
         select(func.count())
         .select_from(Memo)
-        .where(Memo.organisation_id == user.organisation_id, Memo.pending_role == user.role)
+        .where(
+            Memo.organisation_id == user.organisation_id,
+            Memo.pending_role.in_(deciding_roles(session, user)),
+        )
     ).scalar_one()
 
 
-def visible_query(user: User) -> Select[Memo]:
+def visible_query(session: Session, user: User) -> Select[Memo]:
     """Every memo ``user`` may see (see workflow.permissions), newest first."""
     on_route = exists().where(
         MemoRouteRole.memo_id == Memo.id,
         MemoRouteRole.organisation_id == user.organisation_id,
-        MemoRouteRole.role == user.role,
+        MemoRouteRole.role.in_(sorted(roles_of(session, user))),
     )
     shared: ColumnElement[bool] = on_route
     if user.is_admin:
@@ -89,7 +106,7 @@ def search(
     """Visible memos filtered by state and by a substring of the number or subject."""
     if not user.active:
         return Page([], 0, page, size)
-    query = visible_query(user)
+    query = visible_query(session, user)
     if mine:
         query = query.where(Memo.author_id == user.id)
     if state:

@@ -28,6 +28,7 @@ def init_api(app: Flask) -> Api:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = MemoflowApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    from webapp.api import acting  # noqa: F401  (adds its routes to the blueprint)
     from webapp.api.views import blp
 
     api.register_blueprint(blp)
