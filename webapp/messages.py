@@ -76,6 +76,19 @@ FIELD_PROBLEMS: dict[str, tuple[str, str]] = {
     "unknown_field": ("ไม่รู้จักช่องข้อมูลนี้", "is not a known field"),
     "not_integer": ("ต้องเป็นจำนวนเต็ม", "must be a whole number"),
     "bad_filename": ("ชื่อไฟล์ไม่ถูกต้อง", "is not a usable file name"),
+    "bidi_filename": (
+        "ชื่อไฟล์มีอักขระกลับทิศทางข้อความซึ่งอาจใช้พรางชนิดไฟล์",
+        "has right-to-left override characters that can disguise its type",
+    ),
+    "extension_not_allowed": (
+        "ไม่รับไฟล์ชนิดนี้ (รับ: {0})",
+        "is not an accepted type (accepted: {0})",
+    ),
+    "executable": ("เป็นไฟล์โปรแกรม ไม่อนุญาตให้แนบ", "is an executable and cannot be attached"),
+    "content_mismatch": (
+        "เนื้อไฟล์ไม่ตรงกับนามสกุลของไฟล์",
+        "has contents that do not match its extension",
+    ),
     "missing_file": ("กรุณาแนบไฟล์", "a file is required"),
     "taken": ("ถูกใช้ไปแล้ว", "is already taken"),
     "ambiguous": ("มีหลายหน่วยงาน กรุณาระบุ", "is ambiguous; name one"),

@@ -36,6 +36,7 @@ from workflow.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from workflow.files import attachment_media_type
 from workflow.machine import EDITABLE_STATES, fire
 from workflow.permissions import (
     can_see,
@@ -214,24 +215,27 @@ def add_attachment(
     actor: User,
     filename: str,
     data: bytes,
-    media_type: str,
+    claimed_media_type: str | None = None,
     version: int | None = None,
 ) -> Attachment:
     """Attach a file to a draft or returned memo (author only). The contents are stored
-    once by SHA-256; the name is kept for display only."""
+    once by SHA-256 and must match the name's type (workflow.files); the name is kept for
+    display only. The type the client claimed is used only when neither the contents nor
+    the name say more."""
     memo = lock_memo(session, memo_id, actor)
     _check_version(memo, version)
     check_author(memo, actor, "attach")
     if memo.state not in EDITABLE_STATES:
         raise InvalidTransition("only a draft or returned memo takes attachments", state=memo.state)
     display_name = safe_display_name(filename)
+    media_type = attachment_media_type(display_name, data, claimed_media_type)
     digest = hashlib.sha256(data).hexdigest()
     if session.get(Blob, digest) is None:
         session.add(Blob(sha256=digest, size=len(data), data=data))
     attachment = Attachment(
         memo_id=memo.id,
         filename=display_name,
-        media_type=media_type or "application/octet-stream",
+        media_type=media_type,
         size=len(data),
         sha256=digest,
         uploaded_by_id=actor.id,

@@ -3,7 +3,6 @@ and serialise. The OpenAPI document is generated from these by flask-smorest."""
 
 from __future__ import annotations
 
-import mimetypes
 from io import BytesIO
 from typing import Any
 
@@ -128,10 +127,8 @@ def upload_attachment(files: dict[str, Any], memo_id: int) -> dict[str, Any]:
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise RequestEntityTooLarge()
-    filename = upload.filename or ""
-    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     attachment = actions.add_attachment(
-        db_session(), memo_id, api_user(), filename, data, media_type
+        db_session(), memo_id, api_user(), upload.filename or "", data
     )
     commit()
     return {
