@@ -51,6 +51,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    from webapp import i18n
+
+    i18n.init_app(app)
 
 
 @login_manager.user_loader
@@ -70,6 +73,11 @@ def register_blueprints(app: Flask) -> None:
     init_api(app)
     # The API authenticates by bearer token, never by cookie, so CSRF does not apply.
     csrf.exempt(api_blueprint)
+    from webapp import admin, auth, memos
+
+    auth.init_app(app)
+    memos.init_app(app)
+    admin.init_app(app)
 
 
 def register_security_headers(app: Flask) -> None:

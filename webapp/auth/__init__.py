@@ -1,0 +1,60 @@
+"""Signing in and out of the web pages: Flask-Login sessions and login rate limiting.
+
+The session is cleared at login (a new session, so a fixed or stolen pre-login session is
+worth nothing) and Flask-Login's "strong" session protection drops a session whose
+browser fingerprint changes. Failed logins are rate limited per client address by
+Flask-Limiter; the storage is in memory unless ``MEMOFLOW_RATELIMIT_STORAGE_URI`` names a
+shared one (for example ``redis://...`` when several workers serve). Tests disable the
+limit (``TESTING``) except where they prove it works.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Response, current_app
+from flask_babel import lazy_gettext
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from webapp.auth.views import bp
+from webapp.extensions import login_manager
+
+LIMITER_KEY = "memoflow.limiter"
+DEFAULT_LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+
+
+def _failed_login(response: Response) -> bool:
+    """Only failed attempts count: a successful login redirects."""
+    return response.status_code != 302
+
+
+def _login_rate_limit() -> str:
+    limit: str = current_app.config["LOGIN_RATE_LIMIT"]
+    return limit
+
+
+def init_app(app: Flask) -> None:
+    """Register the login pages, configure Flask-Login, and limit login attempts."""
+    app.register_blueprint(bp)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    config = app.config
+    config.setdefault(
+        "RATELIMIT_STORAGE_URI", os.environ.get("MEMOFLOW_RATELIMIT_STORAGE_URI") or "memory://"
+    )
+    config.setdefault("RATELIMIT_ENABLED", not config.get("TESTING", False))
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    config.setdefault(
+        "LOGIN_RATE_LIMIT", os.environ.get("MEMOFLOW_LOGIN_RATE_LIMIT") or DEFAULT_LOGIN_RATE_LIMIT
+    )
+    # One limiter per app, not a module-level one: Flask-Limiter keeps its storage and
+    # its enabled flag on the instance, so a shared instance would follow the last app built.
+    limiter = Limiter(key_func=get_remote_address, app=app)
+    app.extensions[LIMITER_KEY] = limiter
+    limit_login = limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_failed_login)
+    app.view_functions["auth.login"] = limit_login(app.view_functions["auth.login"])
