@@ -127,7 +127,9 @@ class Memo(Base):
             name="pending_memo_has_pending_role",
         ),
         Index("ix_memo_org_state", "organisation_id", "state", "id"),
-        Index("ix_memo_inbox", "organisation_id", "pending_role", "id"),
+        # The inbox filters on (organisation, pending role) and lists oldest first, so the
+        # index carries the sort too: the first page is read in order, never sorted.
+        Index("ix_memo_inbox", "organisation_id", "pending_role", "updated_at", "id"),
     )
 
 

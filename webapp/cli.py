@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from webapp.cli_db import db_group, upgrade_schema
 from webapp.db import commit, database, db_session
 from workflow import accounts, audit, seed
 from workflow.errors import WorkflowError
@@ -35,7 +36,7 @@ def _workflow_message(error: WorkflowError) -> str:
 @with_appcontext
 def init_db_command() -> None:
     """Create the database schema if it does not exist."""
-    database().create_schema()
+    upgrade_schema()
     click.echo(f"database ready: {database().engine.url.render_as_string(hide_password=True)}")
 
 
@@ -47,7 +48,7 @@ def init_db_command() -> None:
 @with_appcontext
 def demo_command(password: str | None, host: str, port: int, no_serve: bool) -> None:
     """Seed อบต.ควนขนุน with officer, head, palad, mayor and admin, then serve."""
-    database().create_schema()
+    upgrade_schema()
     chosen = password or secrets.token_urlsafe(9)
     session = db_session()
     existing = {
@@ -221,6 +222,7 @@ def register(app: Flask) -> None:
         token_group,
         audit_group,
         route_group,
+        db_group,
     ):
         app.cli.add_command(command)
 

@@ -1,0 +1,190 @@
+"""The models and the migrations agree.
+
+A database upgraded to the newest revision must be the database the models describe:
+Alembic's ``compare_metadata`` finds no difference, and — because autogenerate never
+compares CHECK constraints — a reflected snapshot of every table (columns, keys,
+indexes, unique and CHECK constraints, all by name) equals that of a database made by
+``create_all``. On SQLite always; on PostgreSQL when ``MEMOFLOW_TEST_POSTGRES_URL`` or a
+PostgreSQL ``MEMOFLOW_TEST_DATABASE_URL`` is set (each case in a schema of its own, so
+the tests sharing that database are not disturbed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from config import Config
+from models import Base, migrate
+from models.db import make_engine
+
+
+def _postgres_url() -> str | None:
+    for name in ("MEMOFLOW_TEST_POSTGRES_URL", "MEMOFLOW_TEST_DATABASE_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith(("postgresql", "postgres:")):
+            return url
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """A factory of URLs of new, empty databases on one backend."""
+    if request.param == "sqlite":
+        names = iter(range(1000))
+        yield lambda: f"sqlite:///{tmp_path / f'db{next(names)}.sqlite3'}"
+        return
+    server = _postgres_url()
+    if server is None:
+        pytest.skip("no PostgreSQL: set MEMOFLOW_TEST_POSTGRES_URL or MEMOFLOW_TEST_DATABASE_URL")
+    admin = make_engine(server, poolclass=NullPool)
+    schemas: list[str] = []
+
+    def new_schema() -> str:
+        schema = f"migrations_test_{uuid.uuid4().hex[:12]}"
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        schemas.append(schema)
+        # Every connection made from this URL works in the new schema only.
+        url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+        return url.render_as_string(hide_password=False)
+
+    yield new_schema
+    with admin.begin() as connection:
+        for schema in schemas:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _normalised(sql: Any) -> str:
+    return re.sub(r"\s+", " ", str(sql)).strip()
+
+
+def schema_snapshot(url: str) -> dict[str, Any]:
+    """Everything reflection says about each of the models' tables, by name."""
+    engine: Engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            snapshot: dict[str, Any] = {}
+            for table in sorted(Base.metadata.tables):
+                snapshot[table] = {
+                    "columns": [
+                        (c["name"], str(c["type"]), c["nullable"])
+                        for c in inspector.get_columns(table)
+                    ],
+                    "primary_key": inspector.get_pk_constraint(table),
+                    "foreign_keys": sorted(
+                        (
+                            fk["name"],
+                            tuple(fk["constrained_columns"]),
+                            fk["referred_table"],
+                            tuple(fk["referred_columns"]),
+                        )
+                        for fk in inspector.get_foreign_keys(table)
+                    ),
+                    "indexes": sorted(
+                        (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                        for i in inspector.get_indexes(table)
+                    ),
+                    "unique": sorted(
+                        (u["name"], tuple(u["column_names"]))
+                        for u in inspector.get_unique_constraints(table)
+                    ),
+                    "checks": sorted(
+                        (c["name"], _normalised(c["sqltext"]))
+                        for c in inspector.get_check_constraints(table)
+                    ),
+                }
+            connection.rollback()
+    finally:
+        engine.dispose()
+    return snapshot
+
+
+def create_all(url: str) -> None:
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        Base.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
+def test_there_is_one_head_and_revisions_are_numbered_in_order() -> None:
+    scripts = list(migrate.script_directory().walk_revisions())
+    assert migrate.head() == scripts[0].revision
+    numbers = sorted(int(s.revision) for s in scripts)
+    assert numbers == list(range(1, len(scripts) + 1))
+    assert migrate.BASELINE_REVISION == "0001"
+
+
+def test_upgraded_database_agrees_with_the_models(fresh_url: Callable[[], str]) -> None:
+    migrated, created = fresh_url(), fresh_url()
+    assert migrate.current(migrated) is None
+    migrate.upgrade(migrated)
+    assert migrate.current(migrated) == migrate.head()
+    assert migrate.differences(migrated) == []
+
+    create_all(created)
+    expected, actual = schema_snapshot(created), schema_snapshot(migrated)
+    assert set(actual) == set(Base.metadata.tables)
+    for table in expected:
+        assert actual[table] == expected[table], table
+    # Every CHECK constraint of the models is there under its conventional name.
+    for table in Base.metadata.sorted_tables:
+        declared = {c.name for c in table.constraints if c.__class__.__name__ == "CheckConstraint"}
+        reflected = {name for name, _sql in actual[table.name]["checks"]}
+        assert declared <= reflected, table.name
+
+
+def test_downgrade_to_base_and_up_again(fresh_url: Callable[[], str]) -> None:
+    url = fresh_url()
+    migrate.upgrade(url)
+    migrate.downgrade(url, "base")
+    assert migrate.current(url) is None
+    engine = make_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) <= {migrate.VERSION_TABLE}
+        connection.rollback()
+    engine.dispose()
+    migrate.upgrade(url)
+    assert migrate.differences(url) == []
+
+
+def test_a_database_made_before_migrations_is_adopted(fresh_url: Callable[[], str]) -> None:
+    url = fresh_url()
+    create_all(url)
+    assert migrate.current(url) is None
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.head()
+    assert migrate.differences(url) == []
+
+
+def test_the_cli_initialises_and_reports_the_revision(tmp_path: Path) -> None:
+    from webapp import create_app
+    from webapp.db import database
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    app = create_app(Config(HOME=tmp_path, DATABASE_URL=url, SECRET_KEY="x", TESTING=True))
+    runner = app.test_cli_runner()
+    try:
+        assert "not migrated" in runner.invoke(args=["db", "current"]).output
+        assert runner.invoke(args=["init-db"]).exit_code == 0
+        assert runner.invoke(args=["db", "current"]).output.strip() == f"{migrate.head()} (head)"
+        checked = runner.invoke(args=["db", "check"])
+        assert checked.exit_code == 0, checked.output
+        assert runner.invoke(args=["db", "downgrade", "0001"]).exit_code == 0
+        assert "behind" in runner.invoke(args=["db", "current"]).output
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        assert migrate.current(url) == migrate.head()
+    finally:
+        database(app).engine.dispose()
