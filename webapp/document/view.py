@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import Decision, Memo, Opinion, OpinionAction, Secrecy, Urgency
 from workflow import clock
+from workflow.acting import signature_lines
 from workflow.audit import EventCheck, memo_timeline
 from workflow.clock import to_local
 from workflow.content import document_hash
@@ -49,13 +50,6 @@ ACTION_LABELS = {
     "sign": "ลงนาม",
     "reject": "ไม่อนุมัติ",
     "withdraw": "ยกเลิกเรื่อง",
-}
-# Signing for someone else: the capacity as printed. Codes a later issue may store are
-# mapped; anything else is printed as it was recorded.
-CAPACITY_LABELS = {
-    "on_behalf": "ปฏิบัติราชการแทน",
-    "acting": "รักษาราชการแทน",
-    "acting_in_position": "รักษาการในตำแหน่ง",
 }
 BODY_PARTS = (
     ("background", "เรื่องเดิม"),
@@ -150,19 +144,13 @@ class MemoDocument:
     emblem_data_url: str | None = None
 
 
-def capacity_label(capacity: str) -> str:
-    return CAPACITY_LABELS.get(capacity, capacity)
-
-
 def position_lines(opinion: Opinion) -> tuple[str, ...]:
-    """The lines under the name. Acting for someone, the Thai way:
-    ``ปลัดองค์การบริหารส่วนตำบล ปฏิบัติราชการแทน`` / ``นายกองค์การบริหารส่วนตำบล…``."""
-    if opinion.capacity and opinion.acting_for:
-        return (
-            f"{opinion.actor_position} {capacity_label(opinion.capacity)}".strip(),
-            opinion.acting_for,
-        )
-    return (opinion.actor_position,)
+    """The lines under the name; acting for someone, the Thai way (workflow.acting):
+    ``ปลัดองค์การบริหารส่วนตำบลควนขนุน ปฏิบัติราชการแทน`` / ``นายกองค์การบริหารส่วนตำบลควนขนุน``."""
+    lines = signature_lines(
+        opinion.actor_name, opinion.actor_position, opinion.capacity, opinion.acting_for
+    )
+    return tuple(lines[1:])  # the first line is the name, which the template sets itself
 
 
 def paragraphs(text: str) -> tuple[str, ...]:
@@ -215,6 +203,14 @@ def _step_block(step: Step, opinion: Opinion | None, final: bool, thai: bool) ->
         reached=True,
         final=final,
     )
+
+
+def _audit_action(check: EventCheck) -> str:
+    label = ACTION_LABELS.get(check.event.action, check.event.action)
+    details = check.event.details or {}
+    if details.get("capacity") and details.get("acting_for"):
+        label += f" ({details['capacity']} {details['acting_for']})"
+    return label
 
 
 def _watermark(memo: Memo, draft_watermark: bool | None) -> str | None:
@@ -288,7 +284,7 @@ def build_document(
             at=thai_datetime(check.event.at, thai),
             name=check.event.actor_name,
             position=check.event.actor_position,
-            action=ACTION_LABELS.get(check.event.action, check.event.action),
+            action=_audit_action(check),
             hash=check.event.hash,
             verified=check.ok,
         )
