@@ -122,7 +122,10 @@ def test_failed_logins_are_rate_limited(tmp_path: Any, database_url: str, app: A
         Office(database(limited).sessions)
         client = limited.test_client()
         # A successful login does not use up the allowance.
-        assert client.post("/login", data={"username": "officer", "password": PASSWORD}).status_code == 302
+        assert (
+            client.post("/login", data={"username": "officer", "password": PASSWORD}).status_code
+            == 302
+        )
         client.post("/logout")
         for _ in range(3):
             bad = client.post("/login", data={"username": "officer", "password": "wrong-pass"})

@@ -6,7 +6,6 @@ No validation rule lives here; ``workflow.actions`` refuses bad input with
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any
 
 from flask import Request
@@ -49,13 +48,12 @@ def search_text(request: Request) -> str:
     return request.args.get("q", "").strip()[:SEARCH_TEXT_LIMIT]
 
 
-def read_upload(upload: FileStorage | None, limit: int) -> tuple[str, bytes, str]:
-    """(name, contents, media type) of an uploaded file no larger than ``limit`` bytes."""
+def read_upload(upload: FileStorage | None, limit: int) -> tuple[str, bytes, str | None]:
+    """(name, contents, the type the browser claimed) of an uploaded file no larger than
+    ``limit`` bytes. The workflow decides the real type from the contents."""
     if upload is None or not upload.filename:
         raise ValidationFailed({"file": "missing_file"})
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise RequestEntityTooLarge()
-    filename = upload.filename
-    media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    return filename, data, media_type
+    return upload.filename, data, upload.mimetype or None

@@ -261,7 +261,7 @@ def upload(memo_id: int) -> Page:
     back = request.form.get("back") == "edit"
     target = url_for("memos.edit" if back else "memos.show", memo_id=memo_id)
     try:
-        filename, data, media_type = read_upload(
+        filename, data, claimed_type = read_upload(
             request.files.get("file"), current_app.config["MAX_UPLOAD_BYTES"]
         )
         attachment = actions.add_attachment(
@@ -270,7 +270,7 @@ def upload(memo_id: int) -> Page:
             _user(),
             filename,
             data,
-            media_type,
+            claimed_media_type=claimed_type,
             version=version_of(request.form),
         )
     except ValidationFailed as error:
