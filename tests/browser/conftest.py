@@ -1,0 +1,207 @@
+"""Browser tests: a live memoflow server on a fresh SQLite database, driven by Debian's
+Chromium through Playwright's sync API.
+
+Chromium is never downloaded (``playwright install`` cannot reach its servers here): the
+tests use ``/usr/bin/chromium`` (Debian package ``chromium``; ``MEMOFLOW_CHROMIUM`` names
+another) and skip, saying why, when it is missing. Each screen is photographed at desktop
+width and at 375 px into ``test-artifacts/screenshots/``, and at 375 px the page must not
+scroll sideways and every control must be at least 44 px high.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from config import Config
+from tests.conftest import PASSWORD
+from webapp.db import database
+from workflow import seed
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = Path(os.environ.get("MEMOFLOW_CHROMIUM", "/usr/bin/chromium"))
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+MIN_TAP = 44
+
+pytestmark = pytest.mark.browser
+
+# What one taps: links, buttons, fields, disclosure summaries, and labels of radio buttons
+# and check boxes (the box itself is small; its label is the target).
+TAP_TARGETS_JS = (
+    """
+() => {
+  const selector = 'a, button, select, textarea, summary, label.choice, '
+    + 'input:not([type=hidden]):not([type=radio]):not([type=checkbox])';
+  const small = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
+    if (box.right < 0 || box.bottom < 0) continue;  // parked off screen (skip link)
+    if (box.height < %d - 0.5) {
+      small.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent || el.name || '').trim().slice(0, 30)}" ${Math.round(box.height)}px`);
+    }
+  }
+  return small;
+}
+"""
+    % MIN_TAP
+)
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log: a failing test's output should show the failure, not every GET."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Any
+
+    def run(self, work: Callable[[Any], Any]) -> Any:
+        """Run ``work(session)`` in one transaction on the live server's database."""
+        with database(self.app).sessions.begin() as session:
+            return work(session)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install the Debian package 'chromium'")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """memoflow on 127.0.0.1 (a free port), on a new SQLite file seeded with อบต.ควนขนุน."""
+    from webapp import create_app
+
+    config = Config(
+        HOME=tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}",
+        SECRET_KEY="browser-test-secret",
+        TESTING=True,
+    )
+    app = create_app(config)
+    database(app).create_schema()
+    with database(app).sessions.begin() as session:
+        seed.seed_organisation(session, PASSWORD)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        database(app).engine.dispose()
+
+
+class Person:
+    """One browser context (its own cookies) signed in as one seed user."""
+
+    def __init__(self, chromium: Any, server: LiveServer, username: str) -> None:
+        self.server = server
+        self.username = username
+        self.context = chromium.new_context(
+            base_url=server.url, viewport=DESKTOP, locale="th-TH", timezone_id="Asia/Bangkok"
+        )
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        # Script errors and broken assets fail the test; an error status of a page itself
+        # (a 403 or 409 the test asked for) does not.
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("response", self._check_asset)
+
+    def _check_asset(self, response: Any) -> None:
+        if "/static/" in response.url and response.status >= 400:
+            self.errors.append(f"{response.status} {response.url}")
+
+    def login(self, password: str = PASSWORD) -> Person:
+        page = self.page
+        page.goto("/login")
+        page.fill("input[name=username]", self.username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]:has-text('เข้าสู่ระบบ')")
+        page.wait_for_url(re.compile(r"/(admin/users)?$"))
+        return self
+
+    def logout(self) -> None:
+        self.page.click("header button:has-text('ออกจากระบบ')")
+        self.page.wait_for_url(re.compile(r"/login$"))
+
+    def close(self) -> None:
+        assert not self.errors, f"browser errors for {self.username}: {self.errors}"
+        self.context.close()
+
+
+@pytest.fixture
+def people(chromium: Any, live_server: LiveServer) -> Iterator[Callable[[str], Person]]:
+    opened: list[Person] = []
+
+    def open_as(username: str) -> Person:
+        person = Person(chromium, live_server, username)
+        opened.append(person)
+        return person
+
+    yield open_as
+    for person in opened:
+        person.close()
+
+
+def check_phone_layout(page: Any, name: str) -> None:
+    """At 375 px: nothing scrolls sideways, every control is big enough to tap."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px at 375px"
+    small = page.evaluate(TAP_TARGETS_JS)
+    assert not small, f"{name}: tap targets under {MIN_TAP}px: {small}"
+
+
+@pytest.fixture
+def shoot() -> Callable[[Any, str], None]:
+    """``shoot(page, "inbox")`` saves inbox-desktop.png and inbox-375.png and checks the
+    phone layout."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> None:
+        page.wait_for_load_state("load")
+        page.evaluate("() => document.fonts.ready")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        try:
+            check_phone_layout(page, name)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-375.png"), full_page=True)
+        finally:
+            page.set_viewport_size(DESKTOP)
+
+    return take
