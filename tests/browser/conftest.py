@@ -42,12 +42,9 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 MIN_TAP = 44
 
-pytestmark = pytest.mark.browser
-
 # What one taps: links, buttons, fields, disclosure summaries, and labels of radio buttons
 # and check boxes (the box itself is small; its label is the target).
-TAP_TARGETS_JS = (
-    """
+TAP_TARGETS_JS = """
 () => {
   const selector = 'a, button, select, textarea, summary, label.choice, '
     + 'input:not([type=hidden]):not([type=radio]):not([type=checkbox])';
@@ -57,15 +54,14 @@ TAP_TARGETS_JS = (
     const style = getComputedStyle(el);
     if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
     if (box.right < 0 || box.bottom < 0) continue;  // parked off screen (skip link)
-    if (box.height < %d - 0.5) {
-      small.push(`${el.tagName.toLowerCase()}.${el.className} "${(el.textContent || el.name || '').trim().slice(0, 30)}" ${Math.round(box.height)}px`);
+    if (box.height < MIN_TAP - 0.5) {
+      const label = (el.textContent || el.name || '').trim().slice(0, 30);
+      small.push(`${el.tagName.toLowerCase()}.${el.className} "${label}" ${box.height}px`);
     }
   }
   return small;
 }
-"""
-    % MIN_TAP
-)
+""".replace("MIN_TAP", str(MIN_TAP))
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -8,10 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.browser.conftest import LiveServer, Person
 from tests.conftest import SEED_CSV, SEED_MEMO, seed_memo_fields
 from workflow import actions
 from workflow.accounts import find_user
+
+pytestmark = pytest.mark.browser
 
 MEMO_FIELDS = ("unit", "to", "subject", "background", "facts", "proposal")
 People = Callable[[str], Person]
