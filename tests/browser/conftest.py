@@ -2,15 +2,15 @@
 Chromium through Playwright's sync API.
 
 Chromium is never downloaded (``playwright install`` cannot reach its servers here): the
-tests use ``/usr/bin/chromium`` (Debian package ``chromium``; ``MEMOFLOW_CHROMIUM`` names
-another) and skip, saying why, when it is missing. Each screen is photographed at desktop
+tests use Debian's ``/usr/bin/chromium`` (package ``chromium``; ``MEMOFLOW_CHROMIUM``
+names another), found as the document renderer finds it, and skip, saying why, when it
+is missing. Each screen is photographed at desktop
 width and at 375 px into ``test-artifacts/screenshots/``, and at 375 px the page must not
 scroll sideways and every control must be at least 44 px high.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -24,20 +24,16 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from config import Config
 from tests.conftest import PASSWORD
 from webapp.db import database
+from webapp.document import engine
+from webapp.document.errors import DocumentEngineUnavailable
 from workflow import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = Path(os.environ.get("MEMOFLOW_CHROMIUM", "/usr/bin/chromium"))
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The same Chromium, found the same way (MEMOFLOW_CHROMIUM, else /usr/bin/chromium) and
+# started with the same quiet, offline flags as the document renderer; Playwright adds its
+# own headless flag.
+LAUNCH_ARGS = [arg for arg in engine.LAUNCH_ARGS if arg != "--headless"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 MIN_TAP = 44
@@ -84,11 +80,13 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install the Debian package 'chromium'")
+    try:
+        executable = engine.find_chromium()
+    except DocumentEngineUnavailable as missing:
+        pytest.skip(f"no Chromium for the browser tests: {missing}")
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
         yield browser
         browser.close()
 
