@@ -99,8 +99,51 @@ def _render_page(status: int, code: str, message: str, **context: Any) -> Any:
             return message, status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+def _identity() -> tuple[int | None, str]:
+    """Who made the request, read before any rollback expires the user object (touching an
+    expired object would begin a new transaction on the request's session)."""
+    from flask import g
+
+    user = g.get("api_user")
+    if user is None:
+        try:
+            from flask_login import current_user
+
+            user = current_user if current_user.is_authenticated else None
+        except Exception:
+            user = None
+    if user is None:
+        return None, ""
+    return user.id, user.username
+
+
+def log_security_event(identity: tuple[int | None, str], kind: str, detail: str) -> None:
+    """Record a security event in its own short transaction. The request's transaction
+    was rolled back first and nothing may touch its session until this commits: on SQLite
+    that session would take the write lock this one needs."""
+    from webapp.db import database
+    from workflow.security import record
+
+    user_id, username = identity
+    try:
+        with database().sessions.begin() as session:
+            event = record(
+                session,
+                kind,
+                username=username,
+                remote_addr=request.remote_addr or "",
+                detail=f"{request.method} {request.path}: {detail}",
+            )
+            event.user_id = user_id
+    except Exception:  # the log must never turn a refusal into a 500
+        log.exception("could not write the security log")
+
+
 def handle_workflow_error(error: WorkflowError) -> Any:
+    identity = _identity() if isinstance(error, NotAllowed) else (None, "")
     rollback()
+    if isinstance(error, NotAllowed):
+        log_security_event(identity, "refused", error.detail)
     lang = language()
     message, extra = workflow_error_parts(error, lang)
     if wants_json():
@@ -111,6 +154,8 @@ def handle_workflow_error(error: WorkflowError) -> Any:
 def handle_http_exception(error: HTTPException) -> Any:
     rollback()
     status = error.code or 500
+    if status == 401 and wants_json():
+        log_security_event((None, ""), "token_refused", "missing, unknown or revoked token")
     lang = language()
     code = HTTP_CODES.get(status, "bad_request")
     extra: dict[str, Any] = {}

@@ -122,6 +122,7 @@ FIELD_LABELS_TH = {
     "action": "การดำเนินการ",
     "version": "ฉบับ",
     "file": "ไฟล์",
+    "reason": "เหตุผล",
     "password": "รหัสผ่าน",
     "username": "ชื่อผู้ใช้",
     "role": "ตำแหน่งที่ทำการแทน",

@@ -79,6 +79,28 @@ def get_memo(session: Session, memo_id: int, actor: User) -> Memo:
     return memo
 
 
+def open_as_admin(session: Session, memo_id: int, admin: User, reason: str) -> Memo:
+    """An admin's explicit, audited access to a memo hidden from admins (a secret memo).
+    The reason is required and lands in the audit chain; the memo is not changed."""
+    if not admin.is_admin or not admin.active:
+        raise NotAllowed("only an admin may open a memo this way", action="admin_open")
+    if problem := check_text(reason, OPINION_LIMIT, required=True):
+        raise ValidationFailed({"reason": problem})
+    memo = session.get(Memo, memo_id)
+    if memo is None or memo.organisation_id != admin.organisation_id:
+        raise NotFound("memo not found", memo_id=memo_id)
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=admin,
+        action="admin_open",
+        memo=memo,
+        opinion=normalise_newlines(reason),
+        details={"secrecy": memo.secrecy},
+    )
+    return memo
+
+
 def lock_memo(session: Session, memo_id: int, actor: User) -> Memo:
     """The memo, locked for writing until the transaction ends (SELECT ... FOR UPDATE on
     PostgreSQL; on SQLite the transaction already holds the write lock)."""

@@ -48,6 +48,10 @@ class ActionSchema(StrictSchema):
     version = fields.Integer(allow_none=True)
 
 
+class AdminOpenSchema(StrictSchema):
+    reason = fields.String(required=True)
+
+
 class PageQuerySchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE

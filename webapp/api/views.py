@@ -14,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from webapp.api.auth import api_user, token_required
 from webapp.api.schemas import (
     ActionSchema,
+    AdminOpenSchema,
     AttachmentSchema,
     AuditSchema,
     MemoCreateSchema,
@@ -152,6 +153,18 @@ def download_attachment(memo_id: int, attachment_id: int) -> Any:
         as_attachment=True,
         download_name=attachment.filename,
     )
+
+
+@blp.route("/memos/<int:memo_id>/admin-open", methods=["POST"])
+@blp.doc(security=SECURITY)
+@blp.arguments(AdminOpenSchema)
+@blp.response(200, MemoSchema)
+@token_required
+def admin_open(body: dict[str, Any], memo_id: int) -> dict[str, Any]:
+    """An admin opens a memo hidden from admins (secret): explicit, with a reason, audited."""
+    memo = actions.open_as_admin(db_session(), memo_id, api_user(), body["reason"])
+    commit()
+    return memo_json(memo, api_user())
 
 
 @blp.route("/memos/<int:memo_id>/audit", methods=["GET"])
