@@ -5,7 +5,7 @@ Chromium or poppler skip, saying what to install, where either is missing)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("MEMOFLOW_PASSWORD_HASH", "fast")
 pytest.importorskip("segno", reason="the renderer needs segno (pip install segno)")
 
-from memo_scenarios import VERIFY_URL, Office
+from memo_scenarios import VERIFY_URL, Office, RenderHtml, RenderPdf
 from thai_checks import poppler_missing
 
 from webapp.document import (
@@ -48,10 +48,6 @@ def poppler() -> None:
     reason = poppler_missing()
     if reason:
         pytest.skip(reason)
-
-
-RenderPdf = Callable[..., bytes]
-RenderHtml = Callable[..., str]
 
 
 @pytest.fixture

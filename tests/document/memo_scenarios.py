@@ -6,7 +6,7 @@ A module, not fixtures only, so benchmarks/render.py builds exactly the same mem
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +25,10 @@ SEED_MEMO: dict[str, Any] = json.loads((DATA / "memo-ita-2565.json").read_text(e
 SEED_CSV = DATA / "ita-measures-2565.csv"
 PASSWORD = "document-tests-1"
 BANGKOK = ZoneInfo("Asia/Bangkok")
+# What the render_pdf and render_html fixtures return (defined here, not in conftest.py,
+# because test modules cannot import from a conftest that shares its name with others).
+RenderPdf = Callable[..., bytes]
+RenderHtml = Callable[..., str]
 VERIFY_URL = "https://memoflow.khunkhanun.go.th/verify/1?h=8f14e45fceea167a"
 
 # The seed memo's dates: submitted (and so dated) 20 April 2565, decided in the days after.

@@ -17,7 +17,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from conftest import RenderPdf
 from memo_scenarios import (
     HEAD_OPINION,
     LONG_PARAGRAPH,
@@ -25,6 +24,7 @@ from memo_scenarios import (
     SEED_MEMO,
     VERIFY_URL,
     Office,
+    RenderPdf,
 )
 from page_images import compare, read_gray, read_rgb, render_page
 from thai_checks import (

@@ -9,8 +9,7 @@ import sys
 from datetime import datetime
 
 import pytest
-from conftest import RenderHtml
-from memo_scenarios import BANGKOK, SEED_TIMES, VERIFY_URL, Office
+from memo_scenarios import BANGKOK, SEED_TIMES, VERIFY_URL, Office, RenderHtml
 
 from models import Capacity
 from webapp.document import ChromiumEngine, DocumentEngineUnavailable, data_url
