@@ -118,9 +118,11 @@ def _identity() -> tuple[int | None, str]:
 
 
 def log_security_event(identity: tuple[int | None, str], kind: str, detail: str) -> None:
-    """Record a security event in its own short transaction. The request's transaction
-    was rolled back first and nothing may touch its session until this commits: on SQLite
-    that session would take the write lock this one needs."""
+    """Record a security event in a short writing transaction of its own: the request's
+    session may be a reading one (GET), and its transaction was rolled back already. The
+    identity is read before that rollback, and nothing touches the request's session until
+    this commits, because on SQLite a writing transaction there would hold the lock this
+    one needs."""
     from webapp.db import database
     from workflow.security import record
 

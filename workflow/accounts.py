@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models import ADMIN_ROLE, ApiToken, Organisation, User
 from workflow import audit, clock
-from workflow.errors import NotFound, ValidationFailed
+from workflow.errors import NotAllowed, NotFound, ValidationFailed
 from workflow.route import Route, default_route
 from workflow.validation import check_text
 
@@ -136,16 +137,32 @@ def find_user(session: Session, username: str) -> User | None:
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None."""
-    user = find_user(session, username)
+@dataclass(frozen=True)
+class LoginOutcome:
+    """The result of a sign-in attempt. ``reason`` is "ok", "unknown" (no such user or a
+    wrong password: the two are not told apart) or "inactive" (right password, deactivated
+    account: said only to someone who proved who they are)."""
+
+    user: User | None
+    reason: str
+
+
+def check_login(session: Session, username: str, password: str) -> LoginOutcome:
+    user = find_user(session, username) if username else None
     if user is None:
         # Spend the same time as a real check so usernames cannot be probed by timing.
         password_hasher().hash(password)
-        return None
-    if not check_password(user, password) or not user.active:
-        return None
-    return user
+        return LoginOutcome(None, "unknown")
+    if not check_password(user, password):
+        return LoginOutcome(None, "unknown")
+    if not user.active:
+        return LoginOutcome(None, "inactive")
+    return LoginOutcome(user, "ok")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this username and password, or None."""
+    return check_login(session, username, password).user
 
 
 def token_digest(token: str) -> str:
@@ -183,7 +200,10 @@ def is_admin(user: User) -> bool:
 def set_route(
     session: Session, organisation: Organisation, route: Route, actor: User | None
 ) -> None:
-    """Replace the organisation's route; memos already submitted keep their snapshot."""
+    """Replace the organisation's route; memos already submitted keep their snapshot.
+    ``actor`` None is the command line (whoever runs it owns the installation)."""
+    if actor is not None and (not actor.is_admin or actor.organisation_id != organisation.id):
+        raise NotAllowed("only an admin changes the route", action="route")
     organisation.route = route.as_data()
     session.flush()
     audit.append_event(

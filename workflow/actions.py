@@ -39,6 +39,7 @@ from workflow.errors import (
 from workflow.files import attachment_media_type
 from workflow.machine import EDITABLE_STATES, fire
 from workflow.permissions import (
+    can_create_memo,
     can_see,
     check_author,
     check_step_actor,
@@ -170,7 +171,7 @@ def _clean_fields(values: dict[str, Any], required: tuple[str, ...]) -> dict[str
 def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
     """A new draft by ``actor``. Needs at least a subject and an addressee; the unit
     defaults to the author's."""
-    if actor.is_admin or not actor.active:
+    if not can_create_memo(actor):
         raise NotAllowed("an admin does not write memos", action="create")
     cleaned = _clean_fields(fields, REQUIRED_FOR_DRAFT)
     cleaned.setdefault("unit", actor.unit)

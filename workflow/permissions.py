@@ -106,6 +106,11 @@ def allowed_actions(memo: Memo, user: User) -> list[str]:
     ]
 
 
+def can_create_memo(user: User) -> bool:
+    """Anyone active may write a memo, except an admin (who manages, never takes part)."""
+    return user.active and not user.is_admin
+
+
 def can_edit(memo: Memo, user: User) -> bool:
     return user.active and user.id == memo.author_id and memo.state in EDITABLE_STATES
 

@@ -13,11 +13,11 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from models import ADMIN_ROLE, OFFICER_ROLE, User
-from webapp.admin import operations
 from webapp.db import commit, db_session, rollback
 from webapp.i18n import current_language
 from webapp.messages import field_errors
 from workflow import accounts
+from workflow import admin as operations
 from workflow.errors import NotAllowed, RouteError, ValidationFailed
 from workflow.route import parse_route
 

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from models import User
-from webapp.db import db_session
+from webapp.db import commit, db_session
 from workflow import accounts
+from workflow.security import record
 
 bp = Blueprint("auth", __name__)
 
@@ -31,15 +31,16 @@ def safe_next(target: str | None) -> str:
     return url_for("memos.inbox")
 
 
-def _is_deactivated(username: str, password: str) -> bool:
-    """True when these are the right credentials of a deactivated account.
-
-    ``workflow.accounts.authenticate`` answers None for both a wrong password and a
-    deactivated account; the person deserves to know which, but only once they have
-    proved who they are, so nobody can probe which accounts exist or are disabled.
-    """
-    user: User | None = accounts.find_user(db_session(), username)
-    return user is not None and not user.active and accounts.check_password(user, password)
+def _log_attempt(username: str, reason: str) -> None:
+    """Every sign-in attempt goes to the security log, committed at once."""
+    record(
+        db_session(),
+        "login" if reason == "ok" else "login_failed",
+        username=username[:100],
+        remote_addr=request.remote_addr or "",
+        detail="" if reason == "ok" else reason,
+    )
+    commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -52,11 +53,9 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        user = (
-            accounts.authenticate(db_session(), username, password)
-            if username and password
-            else None
-        )
+        outcome = accounts.check_login(db_session(), username, password)
+        user = outcome.user if username and password else None
+        _log_attempt(username, outcome.reason if user is None else "ok")
         if user is not None:
             target = safe_next(request.form.get("next"))
             # A new session at login: nothing from before it (CSRF token included) survives.
@@ -66,7 +65,7 @@ def login() -> str | Response | tuple[str, int]:
             return redirect(target)
         if not username or not password:
             error = _("Please enter your username and password.")
-        elif _is_deactivated(username, password):
+        elif outcome.reason == "inactive":
             error = _("This account has been deactivated. Please contact the system administrator.")
         else:
             error = _("Wrong username or password. Please try again.")

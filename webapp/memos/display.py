@@ -21,7 +21,7 @@ from models import Decision, Memo, Opinion, Organisation, Secrecy, Urgency, User
 from webapp.db import db_session
 from workflow import clock, queries
 from workflow.machine import DRAFT, REJECTED, RETURNED, SIGNED, WITHDRAWN
-from workflow.permissions import memo_route
+from workflow.permissions import can_create_memo, memo_route
 from workflow.route import Route, Step, parse_route
 from workflow.thai import digits, thai_date, thai_datetime
 
@@ -167,11 +167,6 @@ def nav_inbox_count(user: User) -> int | None:
         return None
 
 
-def may_write_memos(user: User) -> bool:
-    """Mirrors workflow.actions.create_memo's refusal, to hide what would be refused."""
-    return bool(user.active and not user.is_admin)
-
-
 def register(app: Flask) -> None:
     """Make the labels and formatters available to every template."""
     app.jinja_env.globals.update(
@@ -186,7 +181,7 @@ def register(app: Flask) -> None:
         doc_day=doc_day,
         waited=waited,
         file_size=file_size,
-        may_write_memos=may_write_memos,
+        may_write_memos=can_create_memo,
         URGENCIES=URGENCIES,
         SECRECIES=SECRECIES,
         DECISIONS=DECISIONS,

@@ -37,7 +37,13 @@ from webapp.messages import field_errors
 from workflow import actions, queries
 from workflow.audit import memo_timeline
 from workflow.errors import InvalidTransition, NotAllowed, ValidationFailed
-from workflow.permissions import allowed_actions, can_edit, check_author, memo_route
+from workflow.permissions import (
+    allowed_actions,
+    can_create_memo,
+    can_edit,
+    check_author,
+    memo_route,
+)
 
 bp = Blueprint("memos", __name__)
 
@@ -131,7 +137,7 @@ def new() -> Page:
         commit()
         flash(_("The draft was saved. Attach files, then submit it."), "success")
         return redirect(url_for("memos.show", memo_id=memo.id))
-    if not display.may_write_memos(user):
+    if not can_create_memo(user):
         raise NotAllowed("an admin does not write memos", action="create")
     defaults = {
         "unit": user.unit,

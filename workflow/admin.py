@@ -1,10 +1,8 @@
-"""Account and organisation changes an admin makes that ``workflow.accounts`` does not
-offer yet: edit a user, (de)activate, reset a password, change the organisation's
-settings, and the reads the admin pages need.
+"""What an admin does to accounts and the organisation: edit a user, (de)activate,
+reset a password, change the organisation's settings, and the reads the admin pages need.
 
-These are service functions in the workflow's style (take a session, check, change,
-append an audit event, flush, never commit) and know nothing of Flask, so they can move
-into ``workflow/accounts.py`` unchanged; they live here only until they do.
+Service functions like the verbs: they check the actor is an admin, change, append an
+audit event, flush, and never commit.
 """
 
 from __future__ import annotations
