@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option marking an engine whose transactions only read (see ``read_only``).
+READ_ONLY = "memoflow_read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -57,11 +59,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading transaction takes no write lock, so in WAL mode it neither waits for
+        # writers nor makes them wait; everything else takes the write lock up front.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep objects usable after commit (views render after committing)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def read_only(engine: Engine) -> Engine:
+    """The same engine (same pool) for transactions that only read. On SQLite they begin
+    DEFERRED instead of IMMEDIATE, so a page view never queues behind a decision being
+    written; on PostgreSQL nothing changes. Sessions made on it refuse to flush changes
+    (see ``make_session_factory``): a deferred SQLite transaction that later writes can
+    fail at once with SQLITE_BUSY instead of waiting its turn."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A read-only session (one serving a GET request) was asked to write."""
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise ReadOnlySessionError(
+            "this session only reads (a GET request): write in a POST or in a session of its own"
+        )
+
+
+def make_session_factory(engine: Engine, *, reading: bool = False) -> sessionmaker[Session]:
+    """Sessions that keep objects usable after commit (views render after committing).
+    With ``reading`` they run on ``read_only(engine)`` and refuse to write."""
+    sessions = sessionmaker(bind=read_only(engine) if reading else engine, expire_on_commit=False)
+    if reading:
+        event.listen(sessions, "before_flush", _refuse_writes)
+    return sessions

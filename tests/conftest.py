@@ -43,9 +43,52 @@ def seed_memo_fields() -> dict[str, str]:
     }
 
 
+# PostgreSQL databases whose schema this process has built, with the sequences to restart.
+_built_schemas: dict[str, list[str]] = {}
+
+
 def reset_schema(engine: Engine) -> None:
+    """Give the test the models' schema with no rows and ids starting at 1.
+
+    SQLite: each test has a new file; the schema is simply created. PostgreSQL: the schema
+    is dropped and built once per process (the models may have changed since the last
+    run), then emptied before every test with DELETEs in dependency order and restarted
+    sequences: a few milliseconds instead of ~50 ms for drop_all + create_all, or ~20 ms
+    for TRUNCATE (which must swap every table's files)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    if engine.dialect.name != "postgresql":
+        Base.metadata.drop_all(engine)
+        Base.metadata.create_all(engine)
+        return
+    key = engine.url.render_as_string(hide_password=False)
+    if key in _built_schemas:
+        try:
+            with engine.begin() as connection:
+                # A connection left open by an earlier test must fail the run, not hang it.
+                connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+                for table in reversed(Base.metadata.sorted_tables):
+                    connection.execute(table.delete())
+                for sequence in _built_schemas[key]:
+                    connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
+            return
+        except DBAPIError:
+            pass  # a test changed the schema itself: build it again
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
+    with engine.connect() as connection:
+        sequences = [
+            connection.execute(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": table.name, "column": column.name},
+            ).scalar_one()
+            for table in Base.metadata.sorted_tables
+            for column in table.primary_key.columns
+            if column is table.autoincrement_column
+        ]
+        connection.rollback()
+    _built_schemas[key] = [sequence for sequence in sequences if sequence]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,15 +19,26 @@ from models.db import make_engine, make_session_factory
 EXTENSION_KEY = "memoflow.db"
 
 
+# Requests that must not change anything (style: GET never changes state).
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+    # For GET requests: on SQLite their transactions begin DEFERRED (models.db.read_only),
+    # so page views do not queue behind writers; they refuse to flush changes.
+    reading_sessions: sessionmaker[Session]
 
     @classmethod
     def from_url(cls, url: str) -> Database:
         engine = make_engine(url)
-        return cls(engine=engine, sessions=make_session_factory(engine))
+        return cls(
+            engine=engine,
+            sessions=make_session_factory(engine),
+            reading_sessions=make_session_factory(engine, reading=True),
+        )
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
@@ -44,9 +55,11 @@ def database(app: Flask | None = None) -> Database:
 
 
 def db_session() -> Session:
-    """The session of the current request or command (created on first use)."""
+    """The session of the current request or command (created on first use): a reading
+    session for GET, HEAD and OPTIONS requests, a writing one otherwise."""
     if "db_session" not in g:
-        g.db_session = database().sessions()
+        reading = has_request_context() and request.method in READING_METHODS
+        g.db_session = (database().reading_sessions if reading else database().sessions)()
     session: Session = g.db_session
     return session
 
