@@ -32,6 +32,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "too_many_requests",
+    503: "unavailable",
 }
 
 # marshmallow's messages, mapped to our field-problem codes.
@@ -173,6 +174,8 @@ def handle_http_exception(error: HTTPException) -> Any:
         from flask import current_app
 
         message = error_message(code, lang, limit_mb=current_app.config.get("MAX_UPLOAD_MB", 20))
+    elif status == 503:
+        message = error_message(code, lang, detail=error.description or "")
     else:
         message = error_message(code, lang)
     if wants_json():

@@ -57,6 +57,10 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "มีการเรียกใช้บ่อยเกินไป กรุณารอสักครู่",
         "Too many requests; please wait a moment.",
     ),
+    "unavailable": (
+        "ยังสร้างเอกสารไม่ได้ในขณะนี้: {detail}",
+        "This cannot be done right now: {detail}",
+    ),
     "internal_error": (
         "เกิดข้อผิดพลาดภายในระบบ ข้อมูลไม่ถูกบันทึก กรุณาลองใหม่",
         "Internal error; nothing was saved. Please try again.",
@@ -132,6 +136,25 @@ FIELD_LABELS_TH = {
 }
 
 
+STATE_LABELS: dict[str, tuple[str, str]] = {
+    "draft": ("ร่าง", "draft"),
+    "returned": ("ส่งคืนแก้ไข", "returned for revision"),
+    "signed": ("ลงนามแล้ว", "signed"),
+    "rejected": ("ไม่อนุมัติ", "rejected"),
+    "withdrawn": ("ยกเลิกแล้ว", "withdrawn"),
+}
+
+
+def state_label(state: str, language: str) -> str:
+    """A state for people: "ลงนามแล้ว", or "รอพิจารณา (head_of_office)" for a step."""
+    if state in STATE_LABELS:
+        return STATE_LABELS[state][_index(language)]
+    if state.startswith("pending_"):
+        step = state.removeprefix("pending_")
+        return f"รอพิจารณา ({step})" if language != "en" else f"waiting at {step}"
+    return state
+
+
 def _index(language: str) -> int:
     return 1 if language == "en" else 0
 
@@ -156,6 +179,8 @@ def describe_fields(errors: dict[str, str], language: str) -> str:
 
 
 def error_message(code: str, language: str, **params: Any) -> str:
+    if isinstance(params.get("state"), str):
+        params["state"] = state_label(params["state"], language)
     template = ERROR_MESSAGES.get(code, ERROR_MESSAGES["bad_request"])[_index(language)]
     try:
         return template.format(**params)

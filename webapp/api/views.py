@@ -185,3 +185,16 @@ def memo_audit(memo_id: int) -> dict[str, Any]:
 def inbox(query: dict[str, Any]) -> dict[str, Any]:
     """Memos waiting for the caller's decision, oldest first."""
     return _page_json(queries.inbox(db_session(), api_user(), page=query["page"]))
+
+
+@blp.route("/memos/<int:memo_id>/pdf", methods=["GET"])
+@blp.doc(
+    security=SECURITY,
+    responses={200: {"description": "The memo as the official document (PDF)"}},
+)
+@token_required
+def memo_pdf(memo_id: int) -> Any:
+    """The memo rendered as the official บันทึกข้อความ (PDF)."""
+    from webapp.memos.document_views import pdf_response
+
+    return pdf_response(actions.get_memo(db_session(), memo_id, api_user()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.memos import display
+from webapp.memos import display, document_views  # noqa: F401  (its routes join bp)
 from webapp.memos.views import bp
 
 
