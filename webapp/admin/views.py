@@ -1,10 +1,11 @@
 """The admin pages: users and their API tokens, the route as data, the organisation's
-settings. Only an admin gets in; an admin still cannot decide on memos (the workflow
-refuses that, whatever page asks)."""
+settings, and authorisations to act for others. Only an admin gets in; an admin still
+cannot decide on memos (the workflow refuses that, whatever page asks)."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -12,11 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from models import ADMIN_ROLE, OFFICER_ROLE, User
+from models import ADMIN_ROLE, OFFICER_ROLE, Capacity, User
+from webapp.api.acting import role_for_step
 from webapp.db import commit, db_session, rollback
 from webapp.i18n import current_language
 from webapp.messages import field_errors
-from workflow import accounts
+from workflow import accounts, acting
 from workflow import admin as operations
 from workflow.errors import NotAllowed, RouteError, ValidationFailed
 from workflow.route import parse_route
@@ -248,3 +250,75 @@ def organisation() -> Page:
     commit()
     flash(_("The organisation's settings were saved."), "success")
     return redirect(url_for("admin.organisation"))
+
+
+# --- acting for others ----------------------------------------------------------------
+
+ACTING_FIELDS = ("username", "step", "capacity", "order", "from", "to")
+
+
+def _acting_page(values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Page:
+    organisation = _admin().organisation
+    return (
+        render_template(
+            "admin/acting.html",
+            authorisations=acting.list_authorisations(db_session(), organisation.id),
+            status_of=acting.status_of,
+            steps=parse_route(organisation.route).steps,
+            people=[
+                u
+                for u in operations.users_of(db_session(), organisation)
+                if u.active and not u.is_admin
+            ],
+            capacity_choices=[(c.value, c.value) for c in Capacity],
+            values=values,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+def _parse_day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValidationFailed({field: "invalid"}) from error
+
+
+@bp.route("/acting", methods=["GET", "POST"])
+def acting_list() -> Page:
+    """Authorisations to act for others: the list, and the form that records one."""
+    if request.method == "GET":
+        return _acting_page({}, {})
+    values = {name: request.form.get(name, "").strip() for name in ACTING_FIELDS}
+    session = db_session()
+    admin = _admin()
+    try:
+        person = accounts.find_user(session, values["username"])
+        if person is None:
+            raise ValidationFailed({"username": "required"})
+        acting.add_authorisation(
+            session,
+            admin,
+            admin.organisation,
+            person,
+            role_for_step(admin.organisation.route, values["step"]),
+            values["capacity"],
+            values["order"],
+            _parse_day(values["from"], "from"),
+            _parse_day(values["to"], "to"),
+        )
+    except ValidationFailed as error:
+        return _acting_page(values, _errors(error), 422)
+    commit()
+    flash(_("The authorisation was recorded."), "success")
+    return redirect(url_for("admin.acting_list"))
+
+
+@bp.route("/acting/<int:authorisation_id>/end", methods=["POST"])
+def acting_end(authorisation_id: int) -> Response:
+    """End an authorisation now."""
+    acting.end_authorisation(db_session(), _admin(), authorisation_id)
+    commit()
+    flash(_("The authorisation was ended; it has no effect from now on."), "success")
+    return redirect(url_for("admin.acting_list"))
