@@ -90,12 +90,12 @@ def open_as_admin(session: Session, memo_id: int, admin: User, reason: str) -> M
     memo = session.get(Memo, memo_id)
     if memo is None or memo.organisation_id != admin.organisation_id:
         raise NotFound("memo not found", memo_id=memo_id)
-    audit.append_event(
+    _record(
         session,
-        organisation_id=memo.organisation_id,
-        actor=admin,
-        action="admin_open",
-        memo=memo,
+        memo,
+        admin,
+        "admin_open",
+        (None, None),
         opinion=normalise_newlines(reason),
         details={"secrecy": memo.secrecy},
     )
@@ -123,6 +123,42 @@ def _check_version(memo: Memo, version: int | None) -> None:
             current_version=memo.version,
             state=memo.state,
         )
+
+
+def _lock_for_author_change(
+    session: Session, memo_id: int, actor: User, version: int | None, action: str
+) -> Memo:
+    """The memo, locked, if its author may change it now (draft or returned)."""
+    memo = lock_memo(session, memo_id, actor)
+    _check_version(memo, version)
+    check_author(memo, actor, action)
+    if memo.state not in EDITABLE_STATES:
+        raise InvalidTransition(f"{action} needs a draft or returned memo", state=memo.state)
+    return memo
+
+
+def _record(
+    session: Session,
+    memo: Memo,
+    actor: User,
+    action: str,
+    moved: tuple[str | None, str | None],
+    opinion: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Flush the change and append its event to the organisation's audit chain."""
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action=action,
+        memo=memo,
+        from_state=moved[0],
+        to_state=moved[1],
+        opinion=opinion,
+        details=details,
+    )
 
 
 def _touch(memo: Memo) -> None:
@@ -187,15 +223,7 @@ def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
         **cleaned,
     )
     session.add(memo)
-    session.flush()
-    audit.append_event(
-        session,
-        organisation_id=memo.organisation_id,
-        actor=actor,
-        action="create",
-        memo=memo,
-        to_state=memo.state,
-    )
+    _record(session, memo, actor, "create", (None, memo.state))
     return memo
 
 
@@ -203,11 +231,7 @@ def edit_memo(
     session: Session, memo_id: int, actor: User, version: int | None = None, **fields: Any
 ) -> Memo:
     """Change fields of a draft or returned memo (author only)."""
-    memo = lock_memo(session, memo_id, actor)
-    _check_version(memo, version)
-    check_author(memo, actor, "edit")
-    if memo.state not in EDITABLE_STATES:
-        raise InvalidTransition("only a draft or returned memo can be edited", state=memo.state)
+    memo = _lock_for_author_change(session, memo_id, actor, version, "edit")
     cleaned = _clean_fields(fields, ())
     merged = {name: getattr(memo, name) for name in REQUIRED_FOR_DRAFT} | cleaned
     if missing := [name for name in REQUIRED_FOR_DRAFT if not str(merged[name]).strip()]:
@@ -218,17 +242,7 @@ def edit_memo(
     for name in changed:
         setattr(memo, name, cleaned[name])
     _touch(memo)
-    session.flush()
-    audit.append_event(
-        session,
-        organisation_id=memo.organisation_id,
-        actor=actor,
-        action="edit",
-        memo=memo,
-        from_state=memo.state,
-        to_state=memo.state,
-        details={"fields": changed},
-    )
+    _record(session, memo, actor, "edit", (memo.state, memo.state), details={"fields": changed})
     return memo
 
 
@@ -245,11 +259,7 @@ def add_attachment(
     once by SHA-256 and must match the name's type (workflow.files); the name is kept for
     display only. The type the client claimed is used only when neither the contents nor
     the name say more."""
-    memo = lock_memo(session, memo_id, actor)
-    _check_version(memo, version)
-    check_author(memo, actor, "attach")
-    if memo.state not in EDITABLE_STATES:
-        raise InvalidTransition("only a draft or returned memo takes attachments", state=memo.state)
+    memo = _lock_for_author_change(session, memo_id, actor, version, "attach")
     display_name = safe_display_name(filename)
     media_type = attachment_media_type(display_name, data, claimed_media_type)
     digest = hashlib.sha256(data).hexdigest()
@@ -266,15 +276,12 @@ def add_attachment(
     )
     memo.attachments.append(attachment)
     _touch(memo)
-    session.flush()
-    audit.append_event(
+    _record(
         session,
-        organisation_id=memo.organisation_id,
-        actor=actor,
-        action="attach",
-        memo=memo,
-        from_state=memo.state,
-        to_state=memo.state,
+        memo,
+        actor,
+        "attach",
+        (memo.state, memo.state),
         details={"attachment_id": attachment.id, "name": display_name, "sha256": digest},
     )
     return attachment
@@ -324,15 +331,12 @@ def submit(session: Session, memo_id: int, actor: User, version: int | None = No
         register.issue_number(session, memo)
     before, after = _move(memo, "submit")
     _touch(memo)
-    session.flush()
-    audit.append_event(
+    _record(
         session,
-        organisation_id=memo.organisation_id,
-        actor=actor,
-        action="submit",
-        memo=memo,
-        from_state=before,
-        to_state=after,
+        memo,
+        actor,
+        "submit",
+        (before, after),
         details={
             "number": memo.number,
             "date": memo.date.isoformat() if memo.date else None,
@@ -419,14 +423,12 @@ def _decide(
     except IntegrityError as error:
         # The named unique constraint is the last line of defence against a double decision.
         raise AlreadyDecided("this step was already decided in this round") from error
-    audit.append_event(
+    _record(
         session,
-        organisation_id=memo.organisation_id,
-        actor=actor,
-        action=action,
-        memo=memo,
-        from_state=before,
-        to_state=after,
+        memo,
+        actor,
+        action,
+        (before, after),
         opinion=text,
         details={
             "round": round_,
@@ -483,16 +485,8 @@ def withdraw(session: Session, memo_id: int, actor: User, version: int | None = 
     if memo.number is not None:
         register.cancel_number(session, memo)
     _touch(memo)
-    session.flush()
-    audit.append_event(
-        session,
-        organisation_id=memo.organisation_id,
-        actor=actor,
-        action="withdraw",
-        memo=memo,
-        from_state=before,
-        to_state=after,
-        details={"cancelled_number": memo.number},
+    _record(
+        session, memo, actor, "withdraw", (before, after), details={"cancelled_number": memo.number}
     )
     return memo
 
