@@ -96,30 +96,6 @@ class StepSchema(ma.Schema):
     title = fields.String()
 
 
-class MemoSchema(ma.Schema):
-    id = fields.Integer()
-    number = fields.String(allow_none=True)
-    date = fields.String(allow_none=True)
-    state = fields.String()
-    version = fields.Integer()
-    round = fields.Integer()
-    unit = fields.String()
-    subject = fields.String()
-    to = fields.String()
-    background = fields.String()
-    facts = fields.String()
-    proposal = fields.String()
-    urgency = fields.String()
-    secrecy = fields.String()
-    author = fields.Nested(PersonSchema)
-    route = fields.List(fields.Nested(StepSchema))
-    current_step = fields.String(allow_none=True)
-    opinions = fields.List(fields.Nested(OpinionSchema))
-    attachments = fields.List(fields.Nested(AttachmentSchema))
-    allowed_actions = fields.List(fields.String())
-    can_edit = fields.Boolean()
-
-
 class MemoSummarySchema(ma.Schema):
     id = fields.Integer()
     number = fields.String(allow_none=True)
@@ -131,6 +107,23 @@ class MemoSummarySchema(ma.Schema):
     secrecy = fields.String()
     author = fields.Nested(PersonSchema)
     updated_at = fields.String()
+
+
+class MemoSchema(MemoSummarySchema):
+    """The whole memo: the summary's fields and the rest."""
+
+    round = fields.Integer()
+    unit = fields.String()
+    to = fields.String()
+    background = fields.String()
+    facts = fields.String()
+    proposal = fields.String()
+    route = fields.List(fields.Nested(StepSchema))
+    current_step = fields.String(allow_none=True)
+    opinions = fields.List(fields.Nested(OpinionSchema))
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+    allowed_actions = fields.List(fields.String())
+    can_edit = fields.Boolean()
 
 
 class MemoPageSchema(ma.Schema):
