@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from models import Memo, MemoRouteRole, Secrecy, User
 from workflow.acting import acting_for, holder_absent
@@ -45,6 +45,15 @@ def deciding_roles(session: Session, user: User) -> list[str]:
     return sorted(roles)
 
 
+# Listed memos are all of the user's organisation, which is already in the session (it
+# came with the user), so it is taken from there rather than joined and decoded again on
+# every row (its route is JSON): about 15 % of an inbox request.
+_LIST_LOADING = (
+    lazyload(Memo.organisation),
+    joinedload(Memo.author).lazyload(User.organisation),
+)
+
+
 def inbox_query(session: Session, user: User) -> Select[Memo]:
     """Memos waiting for ``user``'s decision now, oldest first."""
     return (
@@ -54,6 +63,7 @@ def inbox_query(session: Session, user: User) -> Select[Memo]:
             Memo.pending_role.in_(deciding_roles(session, user)),
         )
         .order_by(Memo.updated_at, Memo.id)
+        .options(*_LIST_LOADING)
     )
 
 
@@ -91,6 +101,7 @@ def visible_query(session: Session, user: User) -> Select[Memo]:
         .where(Memo.organisation_id == user.organisation_id)
         .where(or_(Memo.author_id == user.id, shared))
         .order_by(Memo.id.desc())
+        .options(*_LIST_LOADING)
     )
 
 

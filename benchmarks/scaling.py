@@ -1,0 +1,283 @@
+"""(b) HTTP, (c) scaling and (d) memory, on one growing database per target.
+
+The database grows to each size in turn (memos of history, mostly signed, plus a fixed
+backlog of 100 memos waiting at each step: history grows, a backlog does not).
+At each size: latency of GET inbox and GET memo at one connection (the cost of the
+request itself, no queueing), and audit verification throughput. At the HTTP size
+(100,000 by default): GET inbox, GET memo and POST endorse at 32 connections against
+``memoflow serve --workers 4``, then the workers' memory. At the largest size: EXPLAIN of
+the inbox and list queries.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from benchmarks import dataset
+from benchmarks.common import Table, Target, fresh_schema
+from benchmarks.http import CONNECTIONS, WORKERS, Load, Request, load, memory_mb
+from benchmarks.http import memoflow_server as start_memoflow
+from models import Memo, User
+from models.db import make_engine, make_session_factory
+from workflow import accounts, audit, queries
+
+BACKLOG = 100  # memos waiting at each step, whatever the size (the full and quick runs)
+
+
+@dataclass
+class Prepared:
+    engine: Engine
+    people: list[dataset.People]
+    head_token: str
+    second_head_token: str
+    backlog: int
+    memos: int = 0
+
+
+@dataclass
+class Results:
+    http: Table
+    scaling: Table
+    memory: Table
+    explain: list[str] = field(default_factory=list)
+
+
+def _token(engine: Engine, user_id: int) -> str:
+    with make_session_factory(engine).begin() as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        return accounts.create_token(session, user, "benchmark")
+
+
+def prepare(target: Target, backlog: int) -> Prepared:
+    fresh_schema(target)
+    engine = make_engine(target.url, pool_size=2)
+    people = dataset.seed_people(engine, organisations=2, officers=20)
+    return Prepared(
+        engine=engine,
+        people=people,
+        head_token=_token(engine, people[0].head),
+        second_head_token=_token(engine, people[1].head),
+        backlog=backlog,
+    )
+
+
+def grow(target: Target, prepared: Prepared, size: int) -> float:
+    """Add memos of history until the first organisation has ``size``; refresh the
+    planner's statistics as a DBA would after a bulk load. Returns seconds taken."""
+    started = time.perf_counter()
+    fates = None
+    if prepared.memos == 0:
+        fates = {f"pending_{key}": prepared.backlog for key, _role, _who in dataset.STEPS}
+    history = size - prepared.memos - (len(fates) * prepared.backlog if fates else 0)
+    dataset.add_memos(prepared.engine, prepared.people[0].organisation_id, max(0, history), fates)
+    prepared.memos = size
+    with prepared.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        connection.commit()
+    return time.perf_counter() - started
+
+
+def _auth(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+def inbox_requests(prepared: Prepared) -> list[Request]:
+    return [Request("GET", "/api/v1/inbox", _auth(prepared.head_token))]
+
+
+def memo_requests(prepared: Prepared, sample: int = 1000) -> list[Request]:
+    """GET of signed memos picked at random across the whole history."""
+    ids = dataset.memo_ids(prepared.engine, prepared.people[0].organisation_id, "signed", sample)
+    return [Request("GET", f"/api/v1/memos/{i}", _auth(prepared.head_token)) for i in ids]
+
+
+def endorse_requests(prepared: Prepared, pool: int) -> list[Request]:
+    """One POST endorse for each of ``pool`` fresh memos waiting at the second
+    organisation's first step (so the first organisation's inbox stays as it was)."""
+    organisation_id = prepared.people[1].organisation_id
+    dataset.add_memos(prepared.engine, organisation_id, 0, {"pending_head_of_office": pool})
+    ids = dataset.memo_ids(
+        prepared.engine, organisation_id, "pending_head_of_office", pool, newest=True
+    )
+    body = json.dumps({"action": "endorse", "opinion": "เห็นควรเสนอเพื่อโปรดพิจารณา"})
+    headers = _auth(prepared.second_head_token, **{"Content-Type": "application/json"})
+    return [Request("POST", f"/api/v1/memos/{i}/actions", headers, body) for i in sorted(ids)]
+
+
+def verify_rate(prepared: Prepared) -> tuple[int, float]:
+    """Events verified and seconds taken by a full ``audit.verify``."""
+    with make_session_factory(prepared.engine)() as session:
+        started = time.perf_counter()
+        report = audit.verify(session)
+        seconds = time.perf_counter() - started
+    if not report.ok:
+        raise RuntimeError(f"audit verification failed: {report.problems[:3]}")
+    return report.event_count, seconds
+
+
+# --- EXPLAIN ----------------------------------------------------------------------------
+
+
+def explain(target: Target, prepared: Prepared) -> list[str]:
+    """The plans of the inbox and list queries (and their counts) as the application
+    issues them, with the first organisation's head of office as the user."""
+    out: list[str] = []
+    with make_session_factory(prepared.engine)() as session:
+        head = session.get(User, prepared.people[0].head)
+        officer = session.get(User, prepared.people[0].officer)
+        assert head is not None and officer is not None
+        cases: list[tuple[str, Any]] = [
+            ("inbox page (head of office)", _page(queries.inbox_query(session, head))),
+            ("inbox count", _count(queries.inbox_query(session, head))),
+            ("list page (head of office)", _page(queries.visible_query(session, head))),
+            ("list count (head of office)", _count(queries.visible_query(session, head))),
+            ("list page, state=signed", _page(queries.visible_query(session, head).where(
+                Memo.state == "signed"))),
+            ("list page (an officer: own memos)", _page(queries.visible_query(session, officer))),
+        ]  # fmt: skip
+        for title, query in cases:
+            out.append(f"-- {title} ({target.label}, {prepared.memos:,} memos)")
+            out.extend(_plan(session, target, query))
+            out.append("")
+    return out
+
+
+def _page(query: Any) -> Any:
+    return query.limit(queries.PAGE_SIZE).offset(0)
+
+
+def _count(query: Any) -> Any:
+    from sqlalchemy import func
+
+    return select(func.count()).select_from(query.order_by(None).subquery())
+
+
+def _plan(session: Session, target: Target, query: Any) -> list[str]:
+    dialect = session.get_bind().dialect
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    if target.is_sqlite:
+        rows = session.execute(text("EXPLAIN QUERY PLAN " + sql)).all()
+        return [str(row[3]) for row in rows]
+    rows = session.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)).all()
+    return [row[0] for row in rows]
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def _http_row(table: Table, label: str, name: str, result: Load, hello: Load | None) -> None:
+    table.add(
+        label,
+        name,
+        result.rate,
+        result.p50_ms,
+        result.p99_ms,
+        result.failed,
+        result.rate / hello.rate if hello else "",
+        result.tool,
+    )
+
+
+def run(
+    targets: list[Target],
+    sizes: list[int],
+    http_size: int,
+    seconds: float,
+    latency_seconds: float,
+    endorse_pool: int,
+    workdir: Path,
+    hello: Load | None,
+    hello_memory: list[tuple[int, float, float]] | None = None,
+    backlog: int = BACKLOG,
+) -> Results:
+    results = Results(
+        http=Table(
+            f"b) HTTP: memoflow serve --workers {WORKERS}, {CONNECTIONS} connections,"
+            f" {http_size:,} memos stored",
+            ["database", "request", "req/s", "p50 ms", "p99 ms", "failed", "÷ hello", "tool"],
+        ),
+        scaling=Table(
+            "c) Scaling: latency at one connection, and audit verification",
+            [
+                "database",
+                "memos",
+                "inbox p50 ms",
+                "inbox p99 ms",
+                "memo p50 ms",
+                "memo p99 ms",
+                "inbox p50 ÷ first",
+                "memo p50 ÷ first",
+                "audit events",
+                "verify events/s",
+            ],
+        ),
+        memory=Table(
+            f"d) Resident memory per worker after the load (MiB; {WORKERS} workers)",
+            ["server", "worker pid", "RSS", "PSS"],
+        ),
+    )
+    if hello is not None:
+        _http_row(results.http, "bare Flask", "GET / (hello world)", hello, None)
+    for pid, rss, pss in hello_memory or []:
+        results.memory.add("bare Flask hello world", pid, rss, pss)
+    for target in targets:
+        prepared = prepare(target, backlog)
+        home = workdir / f"home-{target.kind}"
+        home.mkdir(parents=True, exist_ok=True)
+        log = workdir / f"serve-{target.kind}.log"
+        first: dict[str, float] = {}
+        with start_memoflow(target.url, home, log) as server:
+            for size in sizes:
+                grow(target, prepared, size)
+                inbox = load(server.base, inbox_requests(prepared), 1, latency_seconds)
+                memo = load(server.base, memo_requests(prepared), 1, latency_seconds)
+                first.setdefault("inbox", inbox.p50_ms)
+                first.setdefault("memo", memo.p50_ms)
+                events, verify_seconds = verify_rate(prepared)
+                results.scaling.add(
+                    target.label,
+                    size,
+                    inbox.p50_ms,
+                    inbox.p99_ms,
+                    memo.p50_ms,
+                    memo.p99_ms,
+                    inbox.p50_ms / first["inbox"],
+                    memo.p50_ms / first["memo"],
+                    events,
+                    events / verify_seconds,
+                )
+                if inbox.failed or memo.failed:
+                    raise RuntimeError(f"failed requests at {size}: see {log}")
+                if size == http_size:
+                    for name, requests, spread in (
+                        ("GET /api/v1/inbox", inbox_requests(prepared), False),
+                        ("GET /api/v1/memos/{id}", memo_requests(prepared), False),
+                        ("POST …/actions endorse", endorse_requests(prepared, endorse_pool), True),
+                    ):
+                        result = load(server.base, requests, CONNECTIONS, seconds, spread)
+                        _http_row(results.http, target.label, name, result, hello)
+                    for pid in server.worker_pids():
+                        rss, pss = memory_mb(pid)
+                        results.memory.add(f"memoflow, {target.label}", pid, rss, pss)
+            results.explain.extend(explain(target, prepared))
+        verify_rate(prepared)  # the chain still verifies after the POSTs
+        prepared.engine.dispose()
+    results.http.notes.append(
+        "failed = non-2xx responses and socket errors. POST endorse: every request endorses"
+        f" a different memo (a pool of {endorse_pool:,}); its p99 includes waiting for the"
+        " database's write lock (SQLite) or the organisation's audit chain head (PostgreSQL)."
+    )
+    results.scaling.notes.append(
+        f"History memos (92 % signed, 5 % rejected, 3 % drafts) plus {backlog} waiting at"
+        f" each step; latency with one connection over {latency_seconds:g} s per request;"
+        " verification = `audit.verify` over every event and memo, in one process."
+    )
+    return results

@@ -1,0 +1,40 @@
+"""The benchmark command runs, end to end, at a tiny size (seconds, a few hundred memos).
+
+It is the documented command (``python -m benchmarks run``) in a fresh process, on SQLite,
+and on PostgreSQL as well when this run's database is PostgreSQL
+(``MEMOFLOW_TEST_DATABASE_URL``), each benchmark in a schema of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmarks_run_at_a_tiny_size(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "benchmarks", "run", "--tiny", "--workdir", str(tmp_path)]
+    command += ["--output", str(tmp_path / "results.md")]
+    database = os.environ.get("MEMOFLOW_TEST_DATABASE_URL", "")
+    if database.startswith(("postgresql", "postgres:")):
+        command += ["--postgres", database, "--schema-prefix", f"smoke_{os.getpid()}"]
+    else:
+        command.append("--no-postgres")
+    completed = subprocess.run(
+        command,
+        cwd=REPO,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    written = (tmp_path / "results.md").read_text(encoding="utf-8")
+    for heading in ("a) Engine", "b) HTTP", "c) Scaling", "d) Resident memory", "EXPLAIN"):
+        assert heading in written, heading
+    assert "| bare Flask" in written
+    assert "ix_memo_inbox" in written  # the inbox query uses its index
