@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -25,5 +25,13 @@ class Organisation(Base):
     # The approval route as data: [{"key", "role", "label", "title"}, ...]; see workflow.route.
     route: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Garuda emblem printed at the top left of documents (PNG or JPEG); none by default.
+    emblem_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"), default=None)
+    emblem_media_type: Mapped[str | None] = mapped_column(String(30), default=None)
 
-    __table_args__ = (CheckConstraint("length(number_prefix) > 0", name="number_prefix_set"),)
+    __table_args__ = (
+        CheckConstraint("length(number_prefix) > 0", name="number_prefix_set"),
+        CheckConstraint(
+            "(emblem_sha256 IS NULL) = (emblem_media_type IS NULL)", name="emblem_complete"
+        ),
+    )

@@ -97,6 +97,7 @@ FIELD_PROBLEMS: dict[str, tuple[str, str]] = {
     "taken": ("ถูกใช้ไปแล้ว", "is already taken"),
     "ambiguous": ("มีหลายหน่วยงาน กรุณาระบุ", "is ambiguous; name one"),
     "invalid": ("ไม่ถูกต้อง", "is invalid"),
+    "too_large": ("มีขนาดใหญ่เกินกำหนด", "is too large"),
     "before_from": ("ต้องไม่ก่อนวันเริ่มต้น", "must not be before the start date"),
     "holds_role": (
         "ผู้นี้ดำรงตำแหน่งนั้นอยู่แล้ว หรือเป็นผู้ดูแลระบบ",
@@ -127,6 +128,7 @@ FIELD_LABELS_TH = {
     "version": "ฉบับ",
     "file": "ไฟล์",
     "reason": "เหตุผล",
+    "emblem": "ตราครุฑ",
     "password": "รหัสผ่าน",
     "username": "ชื่อผู้ใช้",
     "role": "ตำแหน่งที่ทำการแทน",

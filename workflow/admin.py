@@ -7,12 +7,14 @@ audit event, flush, and never commit.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import filetype
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ADMIN_ROLE, ApiToken, Organisation, User
+from models import ADMIN_ROLE, ApiToken, Blob, Organisation, User
 from workflow import audit
 from workflow.accounts import hash_password, validate_password
 from workflow.errors import NotAllowed, NotFound, ValidationFailed
@@ -164,3 +166,47 @@ def update_organisation(
             details={"fields": changed},
         )
     return changed
+
+
+EMBLEM_TYPES = frozenset({"image/png", "image/jpeg"})
+EMBLEM_LIMIT_BYTES = 1024 * 1024
+
+
+def set_emblem(
+    session: Session, actor: User, organisation: Organisation, data: bytes | None
+) -> None:
+    """Set (or with ``None`` remove) the Garuda emblem printed at the top left of the
+    organisation's documents: a PNG or JPEG image of at most 1 MB, stored by hash."""
+    _check_admin(actor)
+    media_type: str | None = None
+    digest: str | None = None
+    if data is not None:
+        detected = filetype.guess(data)
+        media_type = detected.mime if detected is not None else None
+        if media_type not in EMBLEM_TYPES:
+            raise ValidationFailed({"emblem": "choice:PNG,JPEG"})
+        if len(data) > EMBLEM_LIMIT_BYTES:
+            raise ValidationFailed({"emblem": "too_large"})
+        digest = hashlib.sha256(data).hexdigest()
+        if session.get(Blob, digest) is None:
+            session.add(Blob(sha256=digest, size=len(data), data=data))
+    if organisation.emblem_sha256 == digest:
+        return
+    organisation.emblem_sha256 = digest
+    organisation.emblem_media_type = media_type
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=organisation.id,
+        actor=actor,
+        action="organisation_change",
+        details={"fields": ["emblem"], "emblem_sha256": digest},
+    )
+
+
+def emblem_of(session: Session, organisation: Organisation) -> tuple[bytes, str] | None:
+    """The emblem's bytes and media type, or None when the organisation has none."""
+    if organisation.emblem_sha256 is None or organisation.emblem_media_type is None:
+        return None
+    blob = session.get(Blob, organisation.emblem_sha256)
+    return (blob.data, organisation.emblem_media_type) if blob is not None else None

@@ -3,6 +3,7 @@ verification page a printed copy's URL and QR code lead to."""
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -94,3 +95,33 @@ def test_a_missing_engine_is_a_clear_503(api: ApiClient, monkeypatch: pytest.Mon
     assert response.status_code == 503
     body: dict[str, Any] = response.get_json()["error"]
     assert body["code"] == "unavailable"
+
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+
+
+def test_the_organisations_emblem_is_printed_at_the_top_left(as_user: Any) -> None:
+    from io import BytesIO
+
+    admin = as_user("admin")
+    refused = admin.post(
+        "/admin/organisation/emblem",
+        {"emblem": (BytesIO(b"not an image"), "garuda.png")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    saved = admin.post(
+        "/admin/organisation/emblem",
+        {"emblem": (BytesIO(PNG_1X1), "garuda.png")},
+        content_type="multipart/form-data",
+    )
+    assert saved.status_code == 302
+    officer = as_user("officer")
+    memo_id = officer.office.signed()
+    emblem = "data:image/png;base64," + base64.b64encode(PNG_1X1).decode()
+    assert emblem in officer.text(f"/memos/{memo_id}/print")
+    assert admin.post("/admin/organisation/emblem", {"remove": "1"}).status_code == 302
+    assert emblem not in officer.text(f"/memos/{memo_id}/print")

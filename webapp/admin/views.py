@@ -252,6 +252,22 @@ def organisation() -> Page:
     return redirect(url_for("admin.organisation"))
 
 
+@bp.route("/organisation/emblem", methods=["POST"])
+def emblem() -> Page:
+    """Upload (or remove) the Garuda emblem printed at the top left of documents."""
+    organisation = _admin().organisation
+    upload = request.files.get("emblem")
+    data = None if request.form.get("remove") == "1" else (upload.read() if upload else b"")
+    try:
+        operations.set_emblem(db_session(), _admin(), organisation, data)
+    except ValidationFailed as error:
+        errors = _errors(error)
+        return render_template("admin/organisation.html", values=organisation, errors=errors), 422
+    commit()
+    flash(_("The emblem was saved."), "success")
+    return redirect(url_for("admin.organisation"))
+
+
 # --- acting for others ----------------------------------------------------------------
 
 ACTING_FIELDS = ("username", "step", "capacity", "order", "from", "to")

@@ -13,11 +13,13 @@ from webapp.db import db_session
 from webapp.document import (
     DocumentEngineUnavailable,
     DocumentRenderError,
+    data_url,
     memo_document_html,
     memo_document_pdf,
 )
 from webapp.memos.views import bp
 from workflow import actions
+from workflow.admin import emblem_of
 from workflow.audit import memo_timeline
 from workflow.content import document_hash
 
@@ -35,10 +37,18 @@ def verify_url_for(memo: Memo) -> str:
     return url_for("memos.verify", memo_id=memo.id, h=document_hash(memo), _external=True)
 
 
+def emblem_for(memo: Memo) -> str | None:
+    """The organisation's Garuda emblem as a data: URL, if it set one."""
+    emblem = emblem_of(db_session(), memo.organisation)
+    return data_url(*emblem) if emblem is not None else None
+
+
 def pdf_response(memo: Memo) -> Response:
     """The memo as PDF, or 503 saying what to install when the engine is missing."""
     try:
-        pdf = memo_document_pdf(db_session(), memo, verify_url=verify_url_for(memo))
+        pdf = memo_document_pdf(
+            db_session(), memo, verify_url=verify_url_for(memo), emblem_data_url=emblem_for(memo)
+        )
     except (DocumentEngineUnavailable, DocumentRenderError) as error:
         raise ServiceUnavailable(str(error)) from error
     name = (memo.number or f"memo-{memo.id}").replace("/", "-").replace(" ", "")
@@ -58,7 +68,9 @@ def print_view(memo_id: int) -> Response:
     """The official document as a print-ready page (A4 when printed)."""
     memo = actions.get_memo(db_session(), memo_id, _user())
     response = Response(
-        memo_document_html(db_session(), memo, verify_url=verify_url_for(memo)),
+        memo_document_html(
+            db_session(), memo, verify_url=verify_url_for(memo), emblem_data_url=emblem_for(memo)
+        ),
         mimetype="text/html",
     )
     response.headers["Content-Security-Policy"] = PRINT_VIEW_CSP
