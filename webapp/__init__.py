@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.routing import IntegerConverter, Map
 
 from config import Config
 from webapp import db
@@ -18,12 +19,30 @@ from webapp.extensions import csrf, login_manager
 
 # Room for multipart overhead on top of the largest allowed upload.
 REQUEST_OVERHEAD_BYTES = 1024 * 1024
+# The largest id an INTEGER primary key holds on PostgreSQL (SQLite's is larger).
+MAX_DATABASE_ID = 2**31 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: only ids a primary key can hold match, so an absurd id
+    in a URL is a 404 rather than an overflow error from the database driver (a 500)."""
+
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # werkzeug's parameter names
+        max: int | None = MAX_DATABASE_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
 
 
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """Build the application from ``config`` (the environment by default)."""
     config = config or Config()
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.update(
         SECRET_KEY=config.SECRET_KEY,
         DATABASE_URL=config.DATABASE_URL,

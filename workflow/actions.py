@@ -288,9 +288,16 @@ def add_attachment(
 
 
 def safe_display_name(filename: str) -> str:
-    """The last path component of an uploaded name, for display; never used as a path."""
-    name = normalise_newlines(filename or "").replace("\\", "/").split("/")[-1].strip()
-    if not name or name in (".", "..") or check_text(name, FILENAME_LIMIT):
+    """The last path component of an uploaded name, for display; never used as a path.
+    A name is one line: newline, carriage return and tab are refused like the other control
+    characters (a download sends the name in a header, which cannot carry a line break)."""
+    name = (filename or "").replace("\\", "/").split("/")[-1].strip()
+    if (
+        not name
+        or name in (".", "..")
+        or check_text(name, FILENAME_LIMIT)
+        or any(character in name for character in "\r\n\t")
+    ):
         raise ValidationFailed({"file": "bad_filename"})
     return name
 

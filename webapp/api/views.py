@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.api.auth import api_user, token_required
@@ -31,12 +32,27 @@ from workflow import actions, queries
 from workflow.audit import memo_timeline
 from workflow.errors import ValidationFailed
 
+
+class BodyParser(FlaskParser):
+    """webargs' parser, with every unreadable JSON body a 400 like a syntax error: the
+    decoder raises RecursionError for nesting past its depth limit and ValueError for an
+    integer longer than Python converts (4300 digits), which webargs does not catch."""
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        try:
+            return super().load_json(req, schema)
+        except (RecursionError, ValueError) as error:
+            return self._handle_invalid_json_error(error, req)
+
+
 blp = Blueprint(
     "api",
     __name__,
     url_prefix="/api/v1",
     description="memoflow JSON API (Authorization: Bearer <token>)",
 )
+# Before any route is declared: @blp.arguments binds the parser when it decorates.
+blp.ARGUMENTS_PARSER = BodyParser()
 SECURITY = [{"bearerAuth": []}]
 
 
