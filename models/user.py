@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -9,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.organisation import Organisation
+
+
+def new_session_nonce() -> str:
+    return secrets.token_hex(16)
+
 
 ADMIN_ROLE = "admin"
 OFFICER_ROLE = "officer"
@@ -29,6 +35,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id kept in the browser's session cookie; replacing it (at logout, at a
+    # password reset) makes every copy of an older cookie worthless.
+    session_nonce: Mapped[str] = mapped_column(String(32), default=new_session_nonce)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
@@ -55,7 +64,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What Flask-Login keeps in the session cookie: the id and the current nonce."""
+        return f"{self.id}:{self.session_nonce}"
 
 
 class ApiToken(Base):

@@ -6,6 +6,7 @@ one workflow verb, commit, and render or serialise.
 
 from __future__ import annotations
 
+import hmac
 import os
 from typing import Any
 
@@ -79,10 +80,15 @@ def register_extensions(app: Flask) -> None:
 def load_user(user_id: str) -> Any:
     from models import User
 
-    if not user_id.isdigit():
+    # The cookie holds "<id>:<nonce>" (models.User.get_id); a nonce replaced at logout or
+    # at a password reset no longer matches, so an older copy of the cookie is worthless.
+    number, _, nonce = user_id.partition(":")
+    if not number.isdigit() or len(number) > 12:
         return None
-    user = db.db_session().get(User, int(user_id))
-    return user if user is not None and user.active else None
+    user = db.db_session().get(User, int(number))
+    if user is None or not user.active or not hmac.compare_digest(user.session_nonce, nonce):
+        return None
+    return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ADMIN_ROLE, ApiToken, Organisation, User
+from models.user import new_session_nonce
 from workflow import audit, clock
 from workflow.errors import NotAllowed, NotFound, ValidationFailed
 from workflow.route import Route, default_route
@@ -163,6 +164,12 @@ def check_login(session: Session, username: str, password: str) -> LoginOutcome:
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this username and password, or None."""
     return check_login(session, username, password).user
+
+
+def end_sessions(user: User) -> None:
+    """Make every browser session of ``user`` invalid (logout, password reset): the nonce
+    kept in their session cookies no longer matches."""
+    user.session_nonce = new_session_nonce()
 
 
 def token_digest(token: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import ADMIN_ROLE, ApiToken, Blob, Organisation, User
 from workflow import audit
-from workflow.accounts import hash_password, validate_password
+from workflow.accounts import end_sessions, hash_password, validate_password
 from workflow.errors import NotAllowed, NotFound, ValidationFailed
 from workflow.validation import check_text
 
@@ -125,6 +125,7 @@ def reset_password(session: Session, actor: User, user: User, password: str) -> 
     _check_admin(actor)
     validate_password(password)
     user.password_hash = hash_password(password)
+    end_sessions(user)
     session.flush()
     audit.append_event(
         session,

@@ -255,12 +255,6 @@ def test_the_security_log_records_sign_ins_failures_and_refusals(
     assert all("wrong-guess" not in detail for _, _, detail in log), "no password is logged"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/SECURITY.md): Flask's signed-cookie session cannot be revoked"
-    " server-side, so a copied session cookie works until it expires, even after logout or a"
-    " password reset; deactivating the account does end it",
-)
 def test_a_copied_session_cookie_dies_at_logout_and_password_reset(
     app: Any, cast_office: Office
 ) -> None:
@@ -269,10 +263,33 @@ def test_a_copied_session_cookie_dies_at_logout_and_password_reset(
     stolen = session_cookie(
         client.post("/login", data={"username": "officer", "password": PASSWORD})
     )
-    client.post("/logout")
     thief = app.test_client()
     thief.set_cookie("session", stolen.split(";")[0].split("=", 1)[1])
+    assert thief.get("/").status_code == 200  # the copy works while the session lives
+    client.post("/logout")
     assert thief.get("/").status_code == 302
+
+    # A password reset by an admin ends the sessions too.
+    again = session_cookie(
+        client.post("/login", data={"username": "officer", "password": PASSWORD})
+    )
+    thief = app.test_client()
+    thief.set_cookie("session", again.split(";")[0].split("=", 1)[1])
+    assert thief.get("/").status_code == 200
+
+    def reset(session: Any) -> None:
+        from workflow import admin
+
+        admin.reset_password(
+            session,
+            cast_office.user(session, "admin"),
+            cast_office.user(session, "officer"),
+            "a-brand-new-password",
+        )
+
+    cast_office.run(reset)
+    assert thief.get("/").status_code == 302
+    assert client.get("/").status_code == 302
 
 
 def test_deactivation_ends_every_session_and_token_at_once(

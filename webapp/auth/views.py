@@ -81,6 +81,11 @@ def logout() -> str | Response:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
         return render_template("auth/logout.html")
+    if current_user.is_authenticated:
+        # Cookies are signed, not stored: the only way to make a copied cookie worthless
+        # is a new nonce, which signs this user out on every device at once.
+        accounts.end_sessions(current_user._get_current_object())  # type: ignore[attr-defined]
+        commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
