@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 hello_memory,
                 profile.backlog,
             )
-            for table in (results.http, results.scaling, results.memory):
+            for table in (results.http, results.scaling, results.verification, results.memory):
                 out += [table.render(), ""]
                 print(table.render() + "\n", flush=True)
             plans = ["### EXPLAIN of the read queries", "", "```", *results.explain, "```", ""]

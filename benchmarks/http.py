@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -23,7 +24,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parent.parent
 WORKERS = 4
@@ -53,6 +56,37 @@ class Request:
     path: str
     headers: dict[str, str]
     body: str = ""
+
+
+def web_login(base: str, username: str, password: str) -> str:
+    """Sign in through the login form (CSRF token included) the way a browser does; return
+    the ``Cookie`` header value of the signed-in session."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("GET", "/login")
+    response = connection.getresponse()
+    html = response.read().decode()
+    cookies = SimpleCookie(response.getheader("Set-Cookie") or "")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    if match is None:
+        raise RuntimeError("no CSRF token on the login page")
+    form = urlencode({"csrf_token": match.group(1), "username": username, "password": password})
+    connection.request(
+        "POST",
+        "/login",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v.value}" for k, v in cookies.items()),
+        },
+    )
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    if response.status != 302:
+        raise RuntimeError(f"login as {username} failed ({response.status})")
+    cookies.load(response.getheader("Set-Cookie") or "")
+    return "; ".join(f"{k}={v.value}" for k, v in cookies.items())
 
 
 def free_port() -> int:

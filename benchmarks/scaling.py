@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks import dataset
 from benchmarks.common import Table, Target, fresh_schema
-from benchmarks.http import CONNECTIONS, WORKERS, Load, Request, load, memory_mb
+from benchmarks.http import CONNECTIONS, WORKERS, Load, Request, load, memory_mb, web_login
 from benchmarks.http import memoflow_server as start_memoflow
 from models import Memo, User
 from models.db import make_engine, make_session_factory
@@ -45,6 +45,7 @@ class Prepared:
 class Results:
     http: Table
     scaling: Table
+    verification: Table
     memory: Table
     explain: list[str] = field(default_factory=list)
 
@@ -89,14 +90,29 @@ def _auth(token: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", **extra}
 
 
-def inbox_requests(prepared: Prepared) -> list[Request]:
-    return [Request("GET", "/api/v1/inbox", _auth(prepared.head_token))]
-
-
-def memo_requests(prepared: Prepared, sample: int = 1000) -> list[Request]:
-    """GET of signed memos picked at random across the whole history."""
+def read_requests(prepared: Prepared, cookie: str, sample: int = 1000) -> dict[str, list[Request]]:
+    """The read requests measured, by name: the head of office's inbox and a memo of the
+    history picked at random (signed, with its opinions), through the JSON API and as the
+    HTML pages; and the API's list of every memo the head may see (page 1 and its total)."""
     ids = dataset.memo_ids(prepared.engine, prepared.people[0].organisation_id, "signed", sample)
-    return [Request("GET", f"/api/v1/memos/{i}", _auth(prepared.head_token)) for i in ids]
+    api = _auth(prepared.head_token)
+    page = {"Cookie": cookie}
+    return {
+        "GET /api/v1/inbox": [Request("GET", "/api/v1/inbox", api)],
+        "GET /api/v1/memos/{id}": [Request("GET", f"/api/v1/memos/{i}", api) for i in ids],
+        "GET / (inbox page, HTML)": [Request("GET", "/", page)],
+        "GET /memos/{id} (memo page, HTML)": [Request("GET", f"/memos/{i}", page) for i in ids],
+        "GET /api/v1/memos (list, with total)": [Request("GET", "/api/v1/memos", api)],
+    }
+
+
+# Measured at 32 connections at the HTTP size (the list is in the scaling table only).
+UNDER_LOAD = (
+    "GET /api/v1/inbox",
+    "GET /api/v1/memos/{id}",
+    "GET / (inbox page, HTML)",
+    "GET /memos/{id} (memo page, HTML)",
+)
 
 
 def endorse_requests(prepared: Prepared, pool: int) -> list[Request]:
@@ -174,6 +190,12 @@ def _plan(session: Session, target: Target, query: Any) -> list[str]:
 # --- the run ----------------------------------------------------------------------------
 
 
+def _warm_up(base: str, requests: list[Request]) -> None:
+    """An unmeasured second on every worker first: a worker's first requests of a kind
+    compile templates and statements and fill caches, which is not what is measured."""
+    load(base, requests, 2 * WORKERS, 1)
+
+
 def _http_row(table: Table, label: str, name: str, result: Load, hello: Load | None) -> None:
     table.add(
         label,
@@ -206,19 +228,20 @@ def run(
             ["database", "request", "req/s", "p50 ms", "p99 ms", "failed", "÷ hello", "tool"],
         ),
         scaling=Table(
-            "c) Scaling: latency at one connection, and audit verification",
+            "c) Scaling: latency at one connection as the memos stored grow",
             [
                 "database",
+                "request",
                 "memos",
-                "inbox p50 ms",
-                "inbox p99 ms",
-                "memo p50 ms",
-                "memo p99 ms",
-                "inbox p50 ÷ first",
-                "memo p50 ÷ first",
-                "audit events",
-                "verify events/s",
+                "p50 ms",
+                "p99 ms",
+                "p50 ÷ smallest",
+                "p99 ÷ smallest",
             ],
+        ),
+        verification=Table(
+            "c) Scaling: audit verification (`audit.verify`: every event and every memo)",
+            ["database", "memos", "audit events", "seconds", "events/s"],
         ),
         memory=Table(
             f"d) Resident memory per worker after the load (MiB; {WORKERS} workers)",
@@ -234,51 +257,53 @@ def run(
         home = workdir / f"home-{target.kind}"
         home.mkdir(parents=True, exist_ok=True)
         log = workdir / f"serve-{target.kind}.log"
-        first: dict[str, float] = {}
+        smallest: dict[str, Load] = {}
+        scaling_rows: list[tuple[Any, ...]] = []
         with start_memoflow(target.url, home, log) as server:
+            cookie = web_login(server.base, "head", dataset.PASSWORD)
             for size in sizes:
                 grow(target, prepared, size)
-                inbox = load(server.base, inbox_requests(prepared), 1, latency_seconds)
-                memo = load(server.base, memo_requests(prepared), 1, latency_seconds)
-                first.setdefault("inbox", inbox.p50_ms)
-                first.setdefault("memo", memo.p50_ms)
+                requests = read_requests(prepared, cookie)
+                for name, chosen in requests.items():
+                    _warm_up(server.base, chosen)
+                    result = load(server.base, chosen, 1, latency_seconds)
+                    if result.failed:
+                        raise RuntimeError(f"{name} failed at {size} memos: see {log}")
+                    first = smallest.setdefault(name, result)
+                    scaling_rows.append(
+                        (target.label, name, size, result.p50_ms, result.p99_ms,
+                         result.p50_ms / first.p50_ms, result.p99_ms / first.p99_ms)
+                    )  # fmt: skip
                 events, verify_seconds = verify_rate(prepared)
-                results.scaling.add(
-                    target.label,
-                    size,
-                    inbox.p50_ms,
-                    inbox.p99_ms,
-                    memo.p50_ms,
-                    memo.p99_ms,
-                    inbox.p50_ms / first["inbox"],
-                    memo.p50_ms / first["memo"],
-                    events,
-                    events / verify_seconds,
+                results.verification.add(
+                    target.label, size, events, verify_seconds, events / verify_seconds
                 )
-                if inbox.failed or memo.failed:
-                    raise RuntimeError(f"failed requests at {size}: see {log}")
                 if size == http_size:
-                    for name, requests, spread in (
-                        ("GET /api/v1/inbox", inbox_requests(prepared), False),
-                        ("GET /api/v1/memos/{id}", memo_requests(prepared), False),
-                        ("POST …/actions endorse", endorse_requests(prepared, endorse_pool), True),
-                    ):
-                        result = load(server.base, requests, CONNECTIONS, seconds, spread)
+                    for name in UNDER_LOAD:
+                        _warm_up(server.base, requests[name])
+                        result = load(server.base, requests[name], CONNECTIONS, seconds)
                         _http_row(results.http, target.label, name, result, hello)
+                    name = "POST /api/v1/memos/{id}/actions endorse"
+                    posts = endorse_requests(prepared, endorse_pool)
+                    result = load(server.base, posts, CONNECTIONS, seconds, spread=True)
+                    _http_row(results.http, target.label, name, result, hello)
                     for pid in server.worker_pids():
                         rss, pss = memory_mb(pid)
                         results.memory.add(f"memoflow, {target.label}", pid, rss, pss)
             results.explain.extend(explain(target, prepared))
+        for row in sorted(scaling_rows, key=lambda r: (r[1], r[2])):
+            results.scaling.add(*row)
         verify_rate(prepared)  # the chain still verifies after the POSTs
         prepared.engine.dispose()
     results.http.notes.append(
         "failed = non-2xx responses and socket errors. POST endorse: every request endorses"
         f" a different memo (a pool of {endorse_pool:,}); its p99 includes waiting for the"
         " database's write lock (SQLite) or the organisation's audit chain head (PostgreSQL)."
+        " HTML pages with a signed-in session cookie (logged in through the form)."
     )
     results.scaling.notes.append(
         f"History memos (92 % signed, 5 % rejected, 3 % drafts) plus {backlog} waiting at"
-        f" each step; latency with one connection over {latency_seconds:g} s per request;"
-        " verification = `audit.verify` over every event and memo, in one process."
+        f" each step; one connection, {latency_seconds:g} s per request and size; memos"
+        " picked at random from the whole history."
     )
     return results

@@ -34,7 +34,14 @@ def test_the_benchmarks_run_at_a_tiny_size(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     written = (tmp_path / "results.md").read_text(encoding="utf-8")
-    for heading in ("a) Engine", "b) HTTP", "c) Scaling", "d) Resident memory", "EXPLAIN"):
+    for heading in (
+        "a) Engine",
+        "b) HTTP",
+        "c) Scaling",
+        "audit verification",
+        "d) Resident",
+        "EXPLAIN",
+    ):
         assert heading in written, heading
     assert "| bare Flask" in written
     assert "ix_memo_inbox" in written  # the inbox query uses its index
