@@ -4,10 +4,30 @@ workflow, so the API and the forms refuse the same things the same way."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields
 
 from models import Decision, Secrecy, Urgency
+from workflow.actions import FIELD_LIMITS, OPINION_LIMIT
+
+# workflow.validation's rules, written into the document for clients and fuzzers (the
+# workflow enforces them): no control character but tab, newline and carriage return;
+# where text is required, at least one character that str.strip() keeps.
+_CONTROL = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
+_SPACE = (
+    "\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+TEXT_PATTERN = f"^[^{_CONTROL}]*$"
+REQUIRED_TEXT_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+
+
+def text(limit: int, *, required_text: bool = False, **options: Any) -> fields.String:
+    """A text field, documented with the limit and the characters the workflow accepts."""
+    pattern = REQUIRED_TEXT_PATTERN if required_text else TEXT_PATTERN
+    return fields.String(metadata={"maxLength": limit, "pattern": pattern}, **options)
 
 
 class StrictSchema(ma.Schema):
@@ -16,23 +36,23 @@ class StrictSchema(ma.Schema):
 
 
 class MemoCreateSchema(StrictSchema):
-    subject = fields.String(required=True)
-    to = fields.String(required=True)
-    unit = fields.String()
-    background = fields.String()
-    facts = fields.String()
-    proposal = fields.String()
+    subject = text(FIELD_LIMITS["subject"], required_text=True, required=True)
+    to = text(FIELD_LIMITS["to"], required_text=True, required=True)
+    unit = text(FIELD_LIMITS["unit"])
+    background = text(FIELD_LIMITS["background"])
+    facts = text(FIELD_LIMITS["facts"])
+    proposal = text(FIELD_LIMITS["proposal"])
     urgency = fields.String(metadata={"enum": [u.value for u in Urgency]})
     secrecy = fields.String(metadata={"enum": [s.value for s in Secrecy]})
 
 
 class MemoPatchSchema(StrictSchema):
-    subject = fields.String()
-    to = fields.String()
-    unit = fields.String()
-    background = fields.String()
-    facts = fields.String()
-    proposal = fields.String()
+    subject = text(FIELD_LIMITS["subject"], required_text=True)
+    to = text(FIELD_LIMITS["to"], required_text=True)
+    unit = text(FIELD_LIMITS["unit"])
+    background = text(FIELD_LIMITS["background"])
+    facts = text(FIELD_LIMITS["facts"])
+    proposal = text(FIELD_LIMITS["proposal"])
     urgency = fields.String(metadata={"enum": [u.value for u in Urgency]})
     secrecy = fields.String(metadata={"enum": [s.value for s in Secrecy]})
     version = fields.Integer(allow_none=True)
@@ -43,13 +63,14 @@ class ActionSchema(StrictSchema):
         required=True,
         metadata={"enum": ["submit", "endorse", "return", "sign", "reject", "withdraw"]},
     )
-    opinion = fields.String(allow_none=True)
+    # Required (not blank) to endorse, return or reject; optional to sign.
+    opinion = text(OPINION_LIMIT, allow_none=True)
     decision = fields.String(allow_none=True, metadata={"enum": [d.value for d in Decision]})
     version = fields.Integer(allow_none=True)
 
 
 class AdminOpenSchema(StrictSchema):
-    reason = fields.String(required=True)
+    reason = text(OPINION_LIMIT, required_text=True, required=True)
 
 
 class PageQuerySchema(ma.Schema):
@@ -157,6 +178,11 @@ class ErrorBodySchema(ma.Schema):
     code = fields.String()
     message = fields.String()
     fields_ = fields.Dict(data_key="fields")
+    # Refusals say who may act (403), and conflicts the memo's state and version (409).
+    may_act = fields.String()
+    role = fields.String()
+    state = fields.String()
+    current_version = fields.Integer()
 
 
 class ErrorSchema(ma.Schema):
