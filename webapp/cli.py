@@ -14,6 +14,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from webapp.cli_backup import register_backup_commands
 from webapp.cli_db import db_group, upgrade_schema
 from webapp.db import commit, database, db_session
 from workflow import accounts, audit, seed
@@ -214,6 +215,7 @@ def register(app: Flask) -> None:
     from webapp.cli_acting import acting_group
 
     app.cli.add_command(acting_group)
+    register_backup_commands(app)
     for command in (
         init_db_command,
         demo_command,
