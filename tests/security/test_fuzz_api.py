@@ -21,6 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Both come with the test extra (pyproject.toml); without them the module says so and skips.
+pytest.importorskip("hypothesis", reason="pip install -e '.[test]' (needs hypothesis)")
+pytest.importorskip("schemathesis", reason="pip install -e '.[test]' (needs schemathesis)")
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable

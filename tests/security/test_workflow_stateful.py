@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+# Comes with the test extra (pyproject.toml); without it the module says so and skips.
+pytest.importorskip("hypothesis", reason="pip install -e '.[test]' (needs hypothesis)")
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
