@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-postgres", action="store_true", help="SQLite only")
     run.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     run.add_argument("--sizes", help="memos stored, e.g. 1000,10000,100000,1000000")
-    run.add_argument("--http-size", type=int, help="the size at which (b) runs")
+    run.add_argument("--http-size", type=int, help="the size at which (b) runs (0: never)")
     run.add_argument("--workdir", type=Path, help="SQLite files and logs (default: a temp dir)")
     run.add_argument("--schema-prefix", default="memoflow_bench")
     run.add_argument("--keep", action="store_true", help="keep the databases afterwards")
@@ -86,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     profile = PROFILES["tiny" if options.tiny else "quick" if options.quick else "full"]
     sizes = tuple(int(s) for s in options.sizes.split(",")) if options.sizes else profile.sizes
-    http_size = options.http_size or (
-        profile.http_size if profile.http_size in sizes else max(sizes)
+    http_size = (
+        options.http_size
+        if options.http_size is not None
+        else (profile.http_size if profile.http_size in sizes else max(sizes))
     )
     sections = set(options.sections.split(","))
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="memoflow-bench-"))
@@ -108,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"- command: `{command}`",
         f"- machine: {machine()}",
-        f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}; load average at the start"
+        f" {os.getloadavg()[0]:.1f} (other work on the machine shows here)",
         "",
     ]
     print("\n".join(out), flush=True)
@@ -146,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         if not options.keep:
             for target in used:
                 drop_schema(target)
-    out.append(f"(ran {time.perf_counter() - started:.0f} s; work directory {workdir})")
+    out.append(
+        f"(ran {time.perf_counter() - started:.0f} s; load average at the end"
+        f" {os.getloadavg()[0]:.1f}; work directory {workdir})"
+    )
     print(out[-1])
     if options.output:
         options.output.write_text("\n".join(out) + "\n", encoding="utf-8")
