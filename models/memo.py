@@ -65,7 +65,7 @@ class Memo(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     unit: Mapped[str] = mapped_column(Text, default="")  # ส่วนราชการ
     # ที่: issued at the first submission; kept as printed then, e.g. "พท 72001/7".
     number: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -130,6 +130,10 @@ class Memo(Base):
         # The inbox filters on (organisation, pending role) and lists oldest first, so the
         # index carries the sort too: the first page is read in order, never sorted.
         Index("ix_memo_inbox", "organisation_id", "pending_role", "updated_at", "id"),
+        # Lists show the newest first: within one organisation (other organisations' memos
+        # are never walked past), and an author's own (a few among many), read in order.
+        Index("ix_memo_org_newest", "organisation_id", "id"),
+        Index("ix_memo_author_id", "author_id", "id"),
     )
 
 
