@@ -15,7 +15,14 @@ from tests.conftest import SEED_CSV, SEED_MEMO, seed_memo_fields
 from workflow import actions
 from workflow.accounts import find_user
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # The live server's threads serve static files to a browser that may drop a
+    # connection mid-file; the file is then closed by the garbage collector, whenever it
+    # runs, and pytest reports that as an "unraisable" ResourceWarning in whichever test
+    # is running at the time. It says nothing about memoflow's behaviour.
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
 
 MEMO_FIELDS = ("unit", "to", "subject", "background", "facts", "proposal")
 People = Callable[[str], Person]
