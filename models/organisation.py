@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
@@ -28,6 +28,10 @@ class Organisation(Base):
     # The Garuda emblem printed at the top left of documents (PNG or JPEG); none by default.
     emblem_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"), default=None)
     emblem_media_type: Mapped[str | None] = mapped_column(String(30), default=None)
+    # The last day (Asia/Bangkok) on which an authorisation not ended early is valid; None
+    # when there is none. Kept by workflow.acting, so that on the usual day, when nobody
+    # acts for anybody, inboxes, memo pages and decisions skip the authorisation query.
+    acting_until: Mapped[date | None] = mapped_column(default=None)
 
     __table_args__ = (
         CheckConstraint("length(number_prefix) > 0", name="number_prefix_set"),

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tests.conftest import ApiClient, Office
 from workflow import accounts, acting, audit, clock, queries
@@ -119,6 +119,45 @@ def test_ending_early_takes_effect_at_once(office: Office) -> None:
         office.act("head", "endorse", memo_id, opinion="สิ้นสุดแล้ว")
     assert office.act("palad", "endorse", memo_id, opinion="กลับมาแล้ว") == "pending_mayor"
     assert office.run(audit.verify).ok
+
+
+def test_ending_the_longest_authorisation_leaves_the_others_in_force(office: Office) -> None:
+    """The organisation remembers the last day any authorisation runs to, so that a day
+    without any skips the lookup; ending the longest one must not hide the others."""
+    short = authorise(office, "head", "permanent_secretary", "ปฏิบัติราชการแทน")
+    longest = authorise(
+        office, "palad", "mayor", "ปฏิบัติราชการแทน", date(2026, 11, 20), date(2026, 12, 31)
+    )
+    office.run(lambda s: acting.end_authorisation(s, None, longest))
+    memo_id = office.submitted()
+    office.act("head", "endorse", memo_id, opinion="เห็นควร")
+    assert office.act("head", "endorse", memo_id, opinion="แทนปลัด") == "pending_mayor"
+    with pytest.raises(REFUSED):
+        office.act("palad", "sign", memo_id, decision="approved", opinion="สิ้นสุดแล้ว")
+    office.run(lambda s: acting.end_authorisation(s, None, short))
+    assert office.run(lambda s: accounts.only_organisation(s).acting_until) is None
+
+
+def test_without_authorisations_no_authorisation_query_is_made(
+    office: Office, engine: Any
+) -> None:
+    """The everyday case: nobody acts for anybody, so an inbox and a decision do not ask
+    the authorisation table at all; an authorisation that has run out counts as none."""
+    authorise(office, "head", "mayor", "ปฏิบัติราชการแทน", date(2026, 11, 1), date(2026, 11, 24))
+    memo_id = office.submitted()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        office.run(lambda s: queries.inbox(s, office.user(s, "head")))
+        office.act("head", "endorse", memo_id, opinion="เห็นควร")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements, "the listener saw nothing"
+    assert not [sql for sql in statements if "acting_authorisation" in sql]
 
 
 def test_overlapping_and_circular_authorisations_are_refused(office: Office) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Authorisation, Capacity, Organisation, User
@@ -31,10 +31,16 @@ _CACHE_KEY = "memoflow.acting"
 
 
 def _in_force(session: Session, organisation_id: int, today: date) -> list[Authorisation]:
-    """Every authorisation of the organisation in force today (cached per session)."""
+    """Every authorisation of the organisation in force today (cached per session). The
+    organisation is already in the session (it comes with the user); when its
+    ``acting_until`` says no authorisation reaches today, there is nothing to look up."""
     cache: dict[tuple[int, date], list[Authorisation]] = session.info.setdefault(_CACHE_KEY, {})
     key = (organisation_id, today)
     if key not in cache:
+        organisation = session.get(Organisation, organisation_id)
+        if organisation is None or not _may_have_authorisations(organisation, today):
+            cache[key] = []
+            return cache[key]
         cache[key] = list(
             session.execute(
                 select(Authorisation).where(
@@ -48,8 +54,35 @@ def _in_force(session: Session, organisation_id: int, today: date) -> list[Autho
     return cache[key]
 
 
+def _may_have_authorisations(organisation: Organisation, today: date) -> bool:
+    return organisation.acting_until is not None and organisation.acting_until >= today
+
+
 def _forget(session: Session) -> None:
     session.info.pop(_CACHE_KEY, None)
+
+
+def _lock_organisation(session: Session, organisation_id: int) -> Organisation:
+    """The organisation row, locked until the transaction ends: authorisations of one
+    organisation are added and ended one at a time, so the overlap check and
+    ``acting_until`` see every committed change (on SQLite the write lock does this)."""
+    return session.execute(
+        select(Organisation)
+        .where(Organisation.id == organisation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _update_acting_until(session: Session, organisation: Organisation) -> None:
+    """Recompute ``acting_until`` from the authorisations themselves (the row is locked)."""
+    session.flush()
+    organisation.acting_until = session.execute(
+        select(func.max(Authorisation.valid_to)).where(
+            Authorisation.organisation_id == organisation.id,
+            Authorisation.ended_at.is_(None),
+        )
+    ).scalar_one()
 
 
 def acting_for(session: Session | None, user: User) -> dict[str, Authorisation]:
@@ -104,6 +137,7 @@ def add_authorisation(
     if errors:
         raise ValidationFailed(errors)
 
+    _lock_organisation(session, organisation.id)
     overlapping = [
         a
         for a in session.execute(
@@ -136,7 +170,7 @@ def add_authorisation(
         created_at=clock.utcnow_naive(),
     )
     session.add(authorisation)
-    session.flush()
+    _update_acting_until(session, organisation)
     _forget(session)
     audit.append_event(
         session,
@@ -158,8 +192,9 @@ def end_authorisation(session: Session, actor: User | None, authorisation_id: in
     ):
         raise NotFound("no such authorisation")
     if authorisation.ended_at is None:
+        organisation = _lock_organisation(session, authorisation.organisation_id)
         authorisation.ended_at = clock.utcnow_naive()
-        session.flush()
+        _update_acting_until(session, organisation)
         _forget(session)
         audit.append_event(
             session,

@@ -220,6 +220,10 @@ def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
         state="draft",
         created_at=now,
         updated_at=now,
+        # A new memo has neither: saying so spares the audit event's document hash a
+        # query for attachments that cannot exist yet.
+        attachments=[],
+        opinions=[],
         **cleaned,
     )
     session.add(memo)
@@ -329,13 +333,15 @@ def submit(session: Session, memo_id: int, actor: User, version: int | None = No
     _clean_fields({name: getattr(memo, name) for name in TEXT_FIELDS}, REQUIRED_FOR_SUBMIT)
     first_submission = memo.route_snapshot is None
     if first_submission:
+        # The number first: its statement would otherwise flush the changes below early,
+        # and the memo row would be written twice.
+        register.issue_number(session, memo)
         route = organisation_route(memo).without_roles_of(actor.role)
         memo.route_snapshot = route.as_data()
         for role in sorted(route.roles):
             session.add(
                 MemoRouteRole(memo_id=memo.id, role=role, organisation_id=memo.organisation_id)
             )
-        register.issue_number(session, memo)
     before, after = _move(memo, "submit")
     _touch(memo)
     _record(
@@ -393,12 +399,9 @@ def _decide(
         raise ValidationFailed({"opinion": problem})
     if action == "sign" and decision not in {d.value for d in Decision}:
         raise ValidationFailed({"decision": "choice:" + ",".join(d.value for d in Decision)})
-    already = session.execute(
-        select(Opinion.id).where(
-            Opinion.memo_id == memo.id, Opinion.round == memo.round, Opinion.step == step.key
-        )
-    ).first()
-    if already:
+    # The opinions are loaded after the memo was locked, so nobody can add one meanwhile;
+    # the decision hash below needs them anyway. The unique constraint stays the last line.
+    if any(o.round == memo.round and o.step == step.key for o in memo.opinions):
         raise AlreadyDecided("this step was already decided in this round")
     round_ = memo.round
     bound_to = decision_hash(memo, round_)
