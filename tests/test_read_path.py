@@ -1,0 +1,102 @@
+"""The read path (inbox, lists, one memo) as the API documents it and as it is loaded.
+
+The read endpoints write their JSON straight from webapp.api.serialize instead of letting
+marshmallow dump it through the schema named in ``@blp.response``, so nothing but these
+tests keeps the body and the OpenAPI document in step: every key the body has, the schema
+declares, with the same type, and null only where the document says nullable; every field
+the schema declares, the body has.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields
+
+from tests.conftest import ApiClient
+from webapp.api.schemas import MemoPageSchema, MemoSchema
+
+
+def assert_documented(schema: ma.Schema, body: dict[str, Any], where: str = "body") -> None:
+    """``body`` is exactly what ``schema`` documents, nested schemas included."""
+    declared = {field.data_key or name: field for name, field in schema.fields.items()}
+    assert set(body) == set(declared), f"{where}: keys differ from {type(schema).__name__}"
+    for key, field in declared.items():
+        value = body[key]
+        if value is None:
+            assert field.allow_none, f"{where}.{key} is null, documented as not nullable"
+        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            for index, item in enumerate(value):
+                assert_documented(field.inner.schema, item, f"{where}.{key}[{index}]")
+        elif isinstance(field, fields.Nested):
+            assert_documented(field.schema, value, f"{where}.{key}")
+    # Dumping converts every value to its field's type: a value of another type changes.
+    assert schema.dump(body) == body, f"{where}: a value is not of its documented type"
+
+
+def _json(api: ApiClient, username: str, path: str) -> dict[str, Any]:
+    response = api.get(username, path)
+    assert response.status_code == 200, response.get_json()
+    assert response.mimetype == "application/json"
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def _office_with_memos(api: ApiClient) -> dict[str, int]:
+    """A draft (no number, no date), memos waiting for the head of office (one urgent and
+    confidential), and a signed memo with an attachment."""
+    office = api.office
+    draft = office.create(subject="ร่าง")
+    waiting = office.submitted(subject="รอพิจารณา")
+    office.submitted(subject="ด่วน", urgency="urgent", secrecy="confidential")
+    signed = office.signed()
+    uploaded = api.post(
+        "officer",
+        f"/api/v1/memos/{draft}/attachments",
+        data={"file": (BytesIO("ก,ข\n1,2\n".encode()), "รายงาน.csv")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
+    return {"draft": draft, "waiting": waiting, "signed": signed}
+
+
+def test_inbox_and_list_bodies_are_what_the_document_says(api: ApiClient) -> None:
+    _office_with_memos(api)
+    inbox = _json(api, "head", "/api/v1/inbox")
+    assert [m["subject"] for m in inbox["items"]] == ["รอพิจารณา", "ด่วน"]
+    listed = _json(api, "officer", "/api/v1/memos")
+    assert listed["total"] == 4
+    assert any(m["number"] is None for m in listed["items"])  # the draft
+    for body in (
+        inbox,
+        listed,
+        _json(api, "officer", "/api/v1/memos?state=signed&page=1"),
+        _json(api, "mayor", "/api/v1/inbox"),  # empty
+        _json(api, "officer", "/api/v1/memos?page=9"),  # past the last page
+    ):
+        assert_documented(MemoPageSchema(), body)
+
+
+def test_memo_body_is_what_the_document_says(api: ApiClient) -> None:
+    memos = _office_with_memos(api)
+    draft = _json(api, "officer", f"/api/v1/memos/{memos['draft']}")
+    assert draft["current_step"] is None and len(draft["attachments"]) == 1
+    signed = _json(api, "officer", f"/api/v1/memos/{memos['signed']}")
+    assert len(signed["opinions"]) == 3 and signed["opinions"][-1]["decision"] is not None
+    for body in (draft, signed, _json(api, "head", f"/api/v1/memos/{memos['waiting']}")):
+        assert_documented(MemoSchema(), body)
+
+
+def test_the_document_still_names_the_schemas(api: ApiClient) -> None:
+    """The endpoints return a Response, which flask-smorest passes through; the
+    ``@blp.response`` decorator is still what documents them."""
+    spec = api.client.get("/api/v1/openapi.json").get_json()
+    for path, schema in [
+        ("/api/v1/inbox", "MemoPage"),
+        ("/api/v1/memos", "MemoPage"),
+        ("/api/v1/memos/{memo_id}", "Memo"),
+    ]:
+        content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{schema}"}
