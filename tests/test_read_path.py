@@ -1,4 +1,4 @@
-"""The read path (inbox, lists, one memo) as the API documents it and as it is loaded.
+"""The read path (inbox, lists, one memo): what the API documents, and what is loaded.
 
 The read endpoints write their JSON straight from webapp.api.serialize instead of letting
 marshmallow dump it through the schema named in ``@blp.response``, so nothing but these
@@ -13,10 +13,16 @@ from io import BytesIO
 from typing import Any
 
 import marshmallow as ma
+import pytest
 from marshmallow import fields
+from sqlalchemy import inspect
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import Session
 
-from tests.conftest import ApiClient
+from models import Organisation
+from tests.conftest import PASSWORD, ApiClient, Office
 from webapp.api.schemas import MemoPageSchema, MemoSchema
+from workflow import queries
 
 
 def assert_documented(schema: ma.Schema, body: dict[str, Any], where: str = "body") -> None:
@@ -100,3 +106,65 @@ def test_the_document_still_names_the_schemas(api: ApiClient) -> None:
     ]:
         content = spec["paths"][path]["get"]["responses"]["200"]["content"]
         assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{schema}"}
+
+
+# --- what the lists load ------------------------------------------------------------------
+
+BODY = {"background", "facts", "proposal"}
+
+
+def test_lists_leave_the_memo_bodies_in_the_database(office: Office) -> None:
+    """The inbox and the lists load no memo text (and the inbox no route snapshot); a
+    list that starts to use one fails here instead of loading it memo by memo."""
+    office.create(subject="ร่าง")
+    office.submitted(subject="รอพิจารณา")
+
+    def check_inbox(session: Session) -> None:
+        inbox = queries.inbox(session, office.user(session, "head")).items
+        assert [m.subject for m in inbox] == ["รอพิจารณา"]
+        assert inspect(inbox[0]).unloaded >= BODY | {"route_snapshot"}
+        with pytest.raises(InvalidRequestError, match="raiseload"):
+            _ = inbox[0].facts
+        with pytest.raises(InvalidRequestError, match="raiseload"):
+            _ = inbox[0].route_snapshot
+
+    def check_list(session: Session) -> None:
+        listed = queries.search(session, office.user(session, "officer")).items
+        assert len(listed) == 2
+        for memo in listed:
+            assert inspect(memo).unloaded >= BODY
+            assert "route_snapshot" not in inspect(memo).unloaded  # it names the state
+        with pytest.raises(InvalidRequestError, match="raiseload"):
+            _ = listed[0].proposal
+
+    office.run(check_inbox)
+    office.run(check_list)
+
+
+def test_the_list_page_names_the_step_from_the_memos_route_snapshot(
+    app: Any, app_office: Office
+) -> None:
+    """The route snapshot is what the list reads the waiting step's title from: renaming
+    the step in the organisation's route afterwards does not rename it for this memo."""
+    app_office.submitted(subject="รอพิจารณา")
+
+    def rename_first_step(session: Session) -> None:
+        organisation = session.get(Organisation, app_office.organisation_id)
+        assert organisation is not None
+        route = [dict(step) for step in organisation.route]
+        route[0]["title"] = "ผู้อำนวยการกอง"
+        organisation.route = route
+
+    app_office.run(rename_first_step)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    login = client.post("/login", data={"username": "officer", "password": PASSWORD})
+    assert login.status_code == 302
+    for path in ("/memos", "/memos/mine"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<span class="state state-pending">รอหัวหน้าสำนักปลัดพิจารณา</span>' in html, path
+        assert "รอผู้อำนวยการกองพิจารณา</option>" in html, path  # the filter: today's route
+    client.post("/logout")
+    login = client.post("/login", data={"username": "head", "password": PASSWORD})
+    inbox = client.get("/").get_data(as_text=True)
+    assert "รอพิจารณา" in inbox and 'class="memo-item"' in inbox

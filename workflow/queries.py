@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, defer, joinedload, lazyload
 
 from models import Memo, MemoRouteRole, Secrecy, User
 from workflow.acting import acting_for, holder_absent
@@ -58,10 +58,21 @@ def deciding_roles(session: Session, user: User) -> list[str]:
 # Listed memos are all of the user's organisation, which is already in the session (it
 # came with the user), so it is taken from there rather than joined and decoded again on
 # every row (its route is JSON): about 15 % of an inbox request.
+# A list shows each memo's heading (webapp.api.serialize.memo_summary_json, the memo_list
+# macro), never its body: the three texts of up to 50,000 characters each stay in the
+# database. raiseload, so that a list which starts to show one fails its tests rather than
+# loading it memo by memo.
 _LIST_LOADING = (
     lazyload(Memo.organisation),
     joinedload(Memo.author).lazyload(User.organisation),
+    defer(Memo.background, raiseload=True),
+    defer(Memo.facts, raiseload=True),
+    defer(Memo.proposal, raiseload=True),
 )
+# The inbox shows no state (everything in it waits for the reader), so it does not read
+# the route snapshot either, JSON decoded on every row. The other lists name each memo's
+# state after its step in that snapshot.
+_INBOX_LOADING = (*_LIST_LOADING, defer(Memo.route_snapshot, raiseload=True))
 
 
 def inbox_query(session: Session, user: User) -> Select[Memo]:
@@ -73,7 +84,7 @@ def inbox_query(session: Session, user: User) -> Select[Memo]:
             Memo.pending_role.in_(deciding_roles(session, user)),
         )
         .order_by(Memo.updated_at, Memo.id)
-        .options(*_LIST_LOADING)
+        .options(*_INBOX_LOADING)
     )
 
 
