@@ -1,6 +1,10 @@
 """``python -m benchmarks run [--quick | --tiny] [options]``: run the benchmarks and print
 their tables (Markdown). See benchmarks/__init__.py for what each section measures and
-benchmarks/RESULTS.md for the figures."""
+benchmarks/RESULTS.md for the figures.
+
+Sections: ``engine`` and ``serving`` by default; ``--sections engine,peers`` puts memoflow's
+engine beside the same route in django-fsm-2 and SpiffWorkflow (the optional extra
+``bench``: ``pip install -e '.[bench]'``)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import engine, scaling
+from benchmarks import engine, peers, scaling
 from benchmarks.common import Target, drop_schema, machine, postgres_target, sqlite_target
 from benchmarks.http import CONNECTIONS, Load, Request, hello_server, load, memory_mb
 
@@ -56,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--sections",
         default="engine,serving",
-        help="engine (a), serving (b, c, d); comma-separated (default: both)",
+        help="engine (a), serving (b, c, d), peers (e: django-fsm-2 and SpiffWorkflow on"
+        " SQLite, needs the extra 'bench'); comma-separated (default: engine,serving)",
     )
     run.add_argument(
         "--postgres",
@@ -145,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
             plans = ["### EXPLAIN of the read queries", "", "```", *results.explain, "```", ""]
             out += plans
             print("\n".join(plans), flush=True)
+        if "peers" in sections:
+            if options.no_sqlite:
+                print("peers: skipped (the peers run on SQLite only; --no-sqlite)", flush=True)
+            else:
+                table = peers.run(workdir, profile.engine_seconds, keep=options.keep)
+                out += [table.render(), ""]
+                print(table.render() + "\n", flush=True)
     finally:
         if not options.keep:
             for target in used:
