@@ -20,7 +20,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from models import Organisation
-from tests.conftest import PASSWORD, ApiClient, Office
+from tests.conftest import PASSWORD, SEED_MEMO, ApiClient, Office
 from webapp.api.schemas import MemoPageSchema, MemoSchema
 from workflow import queries
 
@@ -111,6 +111,7 @@ def test_the_document_still_names_the_schemas(api: ApiClient) -> None:
 # --- what the lists load ------------------------------------------------------------------
 
 BODY = {"background", "facts", "proposal"}
+SEED_SUBJECT = SEED_MEMO["subject"]
 
 
 def test_lists_leave_the_memo_bodies_in_the_database(office: Office) -> None:
@@ -168,3 +169,46 @@ def test_the_list_page_names_the_step_from_the_memos_route_snapshot(
     login = client.post("/login", data={"username": "head", "password": PASSWORD})
     inbox = client.get("/").get_data(as_text=True)
     assert "รอพิจารณา" in inbox and 'class="memo-item"' in inbox
+
+
+# --- the inbox's prebuilt statements ------------------------------------------------------
+
+
+def test_inbox_pages_oldest_first_and_counts_with_the_same_rows(office: Office) -> None:
+    """The inbox runs statements built once with parameters: each user, page and size
+    gets its own rows and count."""
+    waiting = [office.submitted(subject=f"เรื่อง {n}") for n in range(5)]
+    office.act("head", "endorse", waiting[0], opinion="เห็นควร")  # now the palad's
+
+    def pages(username: str, size: int) -> list[list[int]]:
+        def work(session: Session) -> list[list[int]]:
+            user = office.user(session, username)
+            first = queries.inbox(session, user, page=1, size=size)
+            assert first.total == queries.inbox_count(session, user)
+            return [
+                [m.id for m in queries.inbox(session, user, page=n, size=size).items]
+                for n in range(1, first.pages + 2)  # and one past the last
+            ]
+
+        result: list[list[int]] = office.run(work)
+        return result
+
+    assert pages("head", 2) == [waiting[1:3], waiting[3:5], []]
+    assert pages("palad", 20) == [[waiting[0]], []]
+    assert pages("mayor", 20) == [[], []]
+    assert office.run(lambda s: queries.inbox(s, office.user(s, "head"), page=0).page) == 1
+
+
+def test_inbox_query_compiles_with_its_values(office: Office) -> None:
+    """benchmarks/scaling.py compiles ``inbox_query`` with literal values to EXPLAIN it."""
+    office.submitted()
+
+    def sql(session: Session) -> str:
+        query = queries.inbox_query(session, office.user(session, "head"))
+        assert [m.subject for m in session.execute(query).scalars()] == [SEED_SUBJECT]
+        dialect = session.get_bind().dialect
+        return str(query.limit(20).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+    text = office.run(sql)
+    assert f"memo.organisation_id = {office.organisation_id}" in text
+    assert "memo.pending_role IN ('head_of_office')" in text

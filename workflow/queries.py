@@ -4,8 +4,9 @@ query plus one batch load; no per-row queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, lazyload
 
 from models import Memo, MemoRouteRole, Secrecy, User
@@ -61,7 +62,9 @@ def deciding_roles(session: Session, user: User) -> list[str]:
 # A list shows each memo's heading (webapp.api.serialize.memo_summary_json, the memo_list
 # macro), never its body: the three texts of up to 50,000 characters each stay in the
 # database. raiseload, so that a list which starts to show one fails its tests rather than
-# loading it memo by memo.
+# loading it memo by memo. The session keeps listed memos without these attributes: one
+# fetched again by id in the same session (session.get, actions.get_memo) raises when
+# they are read, so a request that lists does not act on a memo as well.
 _LIST_LOADING = (
     lazyload(Memo.organisation),
     joinedload(Memo.author).lazyload(User.organisation),
@@ -75,36 +78,46 @@ _LIST_LOADING = (
 _INBOX_LOADING = (*_LIST_LOADING, defer(Memo.route_snapshot, raiseload=True))
 
 
+# The inbox is everyone's first page, and its statements differ between users and pages
+# only in their values, so they are built once, here, with named parameters: building a
+# new statement, its count and their cache keys on every request was about a fifth of an
+# inbox request's CPU (0.45 ms of 2.5).
+_WAITING = (
+    Memo.organisation_id == bindparam("organisation_id"),
+    Memo.pending_role.in_(bindparam("roles", expanding=True)),
+)
+_INBOX = select(Memo).where(*_WAITING).order_by(Memo.updated_at, Memo.id).options(*_INBOX_LOADING)
+_INBOX_PAGE = _INBOX.limit(bindparam("limit", type_=Integer)).offset(
+    bindparam("offset", type_=Integer)
+)
+_INBOX_COUNT = select(func.count()).select_from(Memo).where(*_WAITING)
+
+
+def _waiting_for(session: Session, user: User) -> dict[str, Any]:
+    """The parameters of the inbox statements for ``user``."""
+    return {"organisation_id": user.organisation_id, "roles": deciding_roles(session, user)}
+
+
 def inbox_query(session: Session, user: User) -> Select[Memo]:
-    """Memos waiting for ``user``'s decision now, oldest first."""
-    return (
-        select(Memo)
-        .where(
-            Memo.organisation_id == user.organisation_id,
-            Memo.pending_role.in_(deciding_roles(session, user)),
-        )
-        .order_by(Memo.updated_at, Memo.id)
-        .options(*_INBOX_LOADING)
-    )
+    """Memos waiting for ``user``'s decision now, oldest first: the inbox's statement with
+    ``user``'s values bound (to compile, explain or refine it)."""
+    return _INBOX.params(_waiting_for(session, user))
 
 
 def inbox(session: Session, user: User, page: int = 1, size: int = PAGE_SIZE) -> Page:
     if not user.active or user.is_admin:
         return Page([], 0, page, size)
-    return _paginate(session, inbox_query(session, user), page, size)
+    page = max(1, page)
+    waiting = _waiting_for(session, user)
+    total = session.execute(_INBOX_COUNT, waiting).scalar_one()
+    rows = session.execute(_INBOX_PAGE, {**waiting, "limit": size, "offset": (page - 1) * size})
+    return Page(items=list(rows.scalars()), total=total, page=page, page_size=size)
 
 
 def inbox_count(session: Session, user: User) -> int:
     if not user.active or user.is_admin:
         return 0
-    return session.execute(
-        select(func.count())
-        .select_from(Memo)
-        .where(
-            Memo.organisation_id == user.organisation_id,
-            Memo.pending_role.in_(deciding_roles(session, user)),
-        )
-    ).scalar_one()
+    return session.execute(_INBOX_COUNT, _waiting_for(session, user)).scalar_one()
 
 
 def visible_query(session: Session, user: User, *, for_counting: bool = False) -> Select[Memo]:
