@@ -154,8 +154,8 @@ def explain(target: Target, prepared: Prepared) -> list[str]:
             ("inbox page (head of office)", _page(queries.inbox_query(session, head))),
             ("inbox count", _count(queries.inbox_query(session, head))),
             ("list page (head of office)", _page(queries.visible_query(session, head))),
-            ("list count (head of office)", _count(
-                queries.visible_query(session, head, for_counting=True))),
+            ("list count, capped (head of office)", queries.capped_count(
+                queries.visible_query(session, head), queries.COUNT_LIMIT)),
             ("list page, state=signed", _page(queries.visible_query(session, head).where(
                 Memo.state == "signed"))),
             ("list page (an officer: own memos)", _page(queries.visible_query(session, officer))),

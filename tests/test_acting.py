@@ -138,9 +138,7 @@ def test_ending_the_longest_authorisation_leaves_the_others_in_force(office: Off
     assert office.run(lambda s: accounts.only_organisation(s).acting_until) is None
 
 
-def test_without_authorisations_no_authorisation_query_is_made(
-    office: Office, engine: Any
-) -> None:
+def test_without_authorisations_no_authorisation_query_is_made(office: Office, engine: Any) -> None:
     """The everyday case: nobody acts for anybody, so an inbox and a decision do not ask
     the authorisation table at all; an authorisation that has run out counts as none."""
     authorise(office, "head", "mayor", "ปฏิบัติราชการแทน", date(2026, 11, 1), date(2026, 11, 24))

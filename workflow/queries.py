@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, lazyload
 
 from models import Memo, MemoRouteRole, Secrecy, User
@@ -14,6 +14,11 @@ from workflow.acting import acting_for, holder_absent
 from workflow.permissions import roles_of
 
 PAGE_SIZE = 20
+# Lists count the memos found up to this many and then say "more than 1,000". Counting
+# them all visits every memo the reader may see, which grows with the office's history
+# (60-110 ms at 100,000 memos, ten times that at a million: benchmarks/RESULTS.md),
+# while nobody pages through a thousand memos: they search. The page itself is exact.
+COUNT_LIMIT = 1000
 
 
 @dataclass
@@ -22,29 +27,36 @@ class Page:
     total: int
     page: int
     page_size: int
+    # True when more than ``total`` memos were found (the count stopped at COUNT_LIMIT).
+    total_capped: bool = False
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
 
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages or (self.total_capped and len(self.items) == self.page_size)
 
-def _paginate(
-    session: Session,
-    query: Select[Memo],
-    page: int,
-    size: int,
-    counting: Select[Memo] | None = None,
-) -> Page:
-    """One page of ``query`` and the total, counted on ``counting`` (the same rows,
-    written for counting) when given."""
+
+def capped_count(query: Select[Memo], limit: int) -> Select[int]:
+    """How many rows ``query`` gives, counting no further than ``limit`` + 1."""
+    return select(func.count()).select_from(query.order_by(None).limit(limit + 1).subquery())
+
+
+def _paginate(session: Session, query: Select[Memo], page: int, size: int) -> Page:
+    """One page of ``query`` and its total, counted up to COUNT_LIMIT."""
     page = max(1, page)
-    total = session.execute(
-        select(func.count()).select_from(
-            (counting if counting is not None else query).order_by(None).subquery()
-        )
-    ).scalar_one()
+    limit = COUNT_LIMIT
+    total = session.execute(capped_count(query, limit)).scalar_one()
     items = list(session.execute(query.limit(size).offset((page - 1) * size)).unique().scalars())
-    return Page(items=items, total=total, page=page, page_size=size)
+    return Page(
+        items=items,
+        total=min(total, limit),
+        page=page,
+        page_size=size,
+        total_capped=total > limit,
+    )
 
 
 def deciding_roles(session: Session, user: User) -> list[str]:
@@ -120,30 +132,21 @@ def inbox_count(session: Session, user: User) -> int:
     return session.execute(_INBOX_COUNT, _waiting_for(session, user)).scalar_one()
 
 
-def visible_query(session: Session, user: User, *, for_counting: bool = False) -> Select[Memo]:
+def visible_query(session: Session, user: User) -> Select[Memo]:
     """Every memo ``user`` may see (see workflow.permissions), newest first.
 
-    Written for reading one page unless ``for_counting``. A page walks the memos newest
-    first and stops after a page of visible ones, probing the route-role key of each: a
-    scalar subquery, because PostgreSQL turns an EXISTS into a hash of every route role of
-    the organisation, built before the first row comes out (27 ms with 100,000 memos,
-    0.2 ms this way; EXPLAIN in benchmarks/RESULTS.md). A count visits every visible memo
-    anyway, and there that one hash is the cheaper plan, so counting keeps the EXISTS."""
+    A page walks the memos newest first and stops after a page of visible ones, probing
+    the route-role key of each: a scalar subquery, because PostgreSQL turns an EXISTS into
+    a hash of every route role of the organisation, built before the first row comes out
+    (27 ms with 100,000 memos, 0.2 ms this way; EXPLAIN in benchmarks/RESULTS.md). The
+    count of a list (``capped_count``) stops after COUNT_LIMIT + 1 memos the same way."""
     roles = sorted(roles_of(session, user))
-    on_route: ColumnElement[bool]
-    if for_counting:
-        on_route = exists().where(
-            MemoRouteRole.memo_id == Memo.id,
-            MemoRouteRole.organisation_id == user.organisation_id,
-            MemoRouteRole.role.in_(roles),
-        )
-    else:
-        on_route = (
-            select(func.count())
-            .where(MemoRouteRole.memo_id == Memo.id, MemoRouteRole.role.in_(roles))
-            .scalar_subquery()
-            > 0
-        )
+    on_route: ColumnElement[bool] = (
+        select(func.count())
+        .where(MemoRouteRole.memo_id == Memo.id, MemoRouteRole.role.in_(roles))
+        .scalar_subquery()
+        > 0
+    )
     shared: ColumnElement[bool] = on_route
     if user.is_admin:
         shared = (Memo.route_snapshot.is_not(None)) & (Memo.secrecy == Secrecy.normal.value)
@@ -178,6 +181,4 @@ def search(
         filters.append(
             or_(Memo.subject.like(pattern, escape="\\"), Memo.number.like(pattern, escape="\\"))
         )
-    query = visible_query(session, user).where(*filters)
-    counting = visible_query(session, user, for_counting=True).where(*filters)
-    return _paginate(session, query, page, size, counting)
+    return _paginate(session, visible_query(session, user).where(*filters), page, size)

@@ -149,7 +149,12 @@ class MemoSchema(MemoSummarySchema):
 
 class MemoPageSchema(ma.Schema):
     items = fields.List(fields.Nested(MemoSummarySchema))
-    total = fields.Integer()
+    total = fields.Integer(
+        metadata={"description": "Memos found; at most 1,000 (see total_capped)"}
+    )
+    total_capped = fields.Boolean(
+        metadata={"description": "More memos than total were found: the count stops at 1,000"}
+    )
     page = fields.Integer()
     pages = fields.Integer()
 

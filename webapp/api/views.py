@@ -60,6 +60,7 @@ def _page_json(page: queries.Page) -> dict[str, Any]:
     return {
         "items": [memo_summary_json(memo) for memo in page.items],
         "total": page.total,
+        "total_capped": page.total_capped,
         "page": page.page,
         "pages": page.pages,
     }
