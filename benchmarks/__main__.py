@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workdir", type=Path, help="SQLite files and logs (default: a temp dir)")
     run.add_argument("--schema-prefix", default="memoflow_bench")
     run.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    run.add_argument(
+        "--verify-up-to",
+        type=int,
+        help="time audit verification only at sizes up to this (it takes ~15 min at 1M)",
+    )
     run.add_argument("--output", type=Path, help="also write the tables to this file")
     return parser
 
@@ -143,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 hello,
                 hello_memory,
                 profile.backlog,
+                options.verify_up_to,
             )
             for table in (results.http, results.scaling, results.verification, results.memory):
                 out += [table.render(), ""]
