@@ -33,6 +33,16 @@ TRANSITIONS_PER_MEMO = 4  # submit, endorse, endorse, sign
 COMMITS_PER_MEMO = 5  # and create
 RAW_TABLE = "benchmark_raw_commit"
 PAYLOAD = "x" * 200
+# The columns every lifecycle table shares (this one and benchmarks.peers).
+RATE_COLUMNS = (
+    "memos/s",
+    "transitions/s",
+    "commits/s",
+    "client CPU ms/commit",
+    "raw commits/s (before / after)",
+    "transitions ÷ raw",
+    "commits ÷ raw",
+)
 
 
 def _create_raw_table(target: Target) -> None:
@@ -136,18 +146,7 @@ def _raw_rate(target: Target, clients: int, seconds: float) -> float:
 def run(targets: list[Target], seconds: float, clients: int = 16) -> Table:
     table = Table(
         "a) Engine: memo lifecycles vs the raw durable-commit rate (same database, same run)",
-        [
-            "database",
-            "clients",
-            "organisations",
-            "memos/s",
-            "transitions/s",
-            "commits/s",
-            "client CPU ms/commit",
-            "raw commits/s (before / after)",
-            "transitions ÷ raw",
-            "commits ÷ raw",
-        ],
+        ["database", "clients", "organisations", *RATE_COLUMNS],
     )
     for target in targets:
         fresh_schema(target)

@@ -39,7 +39,13 @@ from typing import Any
 
 from benchmarks.common import Table, Target, connect_sqlite, sqlite_path, sqlite_target
 from benchmarks.dataset import MEMO_FIELDS
-from benchmarks.engine import COMMITS_PER_MEMO, TRANSITIONS_PER_MEMO, _create_raw_table, _raw_rate
+from benchmarks.engine import (
+    COMMITS_PER_MEMO,
+    RATE_COLUMNS,
+    TRANSITIONS_PER_MEMO,
+    _create_raw_table,
+    _raw_rate,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -106,17 +112,7 @@ def run(workdir: Path, seconds: float, keep: bool = False) -> Table:
     table = Table(
         "e) Peers: the same route in other workflow libraries vs the raw durable-commit rate"
         " (same SQLite file, same run)",
-        [
-            "peer",
-            "clients",
-            "memos/s",
-            "transitions/s",
-            "commits/s",
-            "client CPU ms/commit",
-            "raw commits/s (before / after)",
-            "transitions ÷ raw",
-            "commits ÷ raw",
-        ],
+        ["peer", "clients", *RATE_COLUMNS],
     )
     for peer in PEERS:
         missing = missing_distributions(peer)
