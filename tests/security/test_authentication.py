@@ -4,7 +4,9 @@ security log of sign-ins, failures and refusals."""
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,43 @@ def test_the_default_login_rate_limit_stops_password_guessing(
         assert elsewhere.status_code == 302
     finally:
         database(app).engine.dispose()
+
+
+def redis_url() -> str:
+    url = os.environ.get("MEMOFLOW_TEST_REDIS_URL", "")
+    if not url:
+        pytest.skip("no Redis: set MEMOFLOW_TEST_REDIS_URL (.ci/run does)")
+    return url
+
+
+def failures_alternating(apps: list[Any], count: int) -> Any:
+    """``count`` failed logins for the mayor, taking turns between ``apps`` (workers), then
+    the right password on the first: its response."""
+    clients = [app.test_client() for app in apps]
+    for attempt in range(count):
+        data = {"username": "mayor", "password": f"guess-{attempt}"}
+        assert clients[attempt % len(clients)].post("/login", data=data).status_code == 200
+    return clients[0].post("/login", data={"username": "mayor", "password": PASSWORD})
+
+
+def test_workers_share_the_login_limit_through_redis(
+    tmp_path: Path, database_url: str, engine: Any
+) -> None:
+    """Two apps stand for two gunicorn workers. With the limit in Redis, failures counted
+    by one worker count for the other; in each worker's memory, the same ten failures
+    split five and five block nobody."""
+    shared = {"RATELIMIT_STORAGE_URI": redis_url(), "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex}
+    apps = [limited_app(tmp_path, database_url, **shared) for _ in range(2)]
+    alone = [
+        limited_app(tmp_path, database_url, RATELIMIT_STORAGE_URI="memory://") for _ in range(2)
+    ]
+    try:
+        Office(database(apps[0]).sessions)
+        assert failures_alternating(apps, 10).status_code == 429
+        assert failures_alternating(alone, 10).status_code == 302
+    finally:
+        for app in apps + alone:
+            database(app).engine.dispose()
 
 
 def session_cookie(response: Any) -> str:
