@@ -9,9 +9,11 @@ organisation). ``verify`` also replays each memo's events against the memo itsel
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -156,6 +158,28 @@ class VerifyReport:
         self.problems.append(message)
 
 
+@contextmanager
+def _full_collections_paused() -> Iterator[None]:
+    """Verification keeps a replay record per memo until it ends, and Python's automatic
+    full collections walk every one of them again and again: at 100,000 memos, 121 full
+    collections made verification 1.7x slower, and the cost per event grew with the
+    history. Automatic collection is paused meanwhile; ``_forget_batch`` collects the young
+    generations (each batch's ORM objects, which hold reference cycles) as it goes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _forget_batch(session: Session) -> None:
+    """Drop a batch's objects from the session and free them (they hold cycles)."""
+    session.expunge_all()
+    gc.collect(1)
+
+
 def _events_in_order(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
     """All events, organisation by organisation and in sequence, read in batches."""
     last_key = (0, 0)
@@ -177,7 +201,7 @@ def _events_in_order(session: Session, batch: int = 5000) -> Iterator[AuditEvent
             return
         yield from rows
         last_key = (rows[-1].organisation_id, rows[-1].seq)
-        session.expunge_all()
+        _forget_batch(session)
 
 
 @dataclass
@@ -195,6 +219,11 @@ class _MemoReplay:
 
 def verify(session: Session, expected_head: str | None = None) -> VerifyReport:
     """Recompute every chain and check every memo against its events."""
+    with _full_collections_paused():
+        return _verify(session, expected_head)
+
+
+def _verify(session: Session, expected_head: str | None) -> VerifyReport:
     report = VerifyReport()
     replays: dict[int, _MemoReplay] = defaultdict(_MemoReplay)
     seen_expected_head = expected_head is None
@@ -316,7 +345,7 @@ def _check_memos(
             seen.add(memo.id)
             _check_memo(memo, replays.get(memo.id), report)
         last_id = memos[-1].id
-        session.expunge_all()
+        _forget_batch(session)
     for memo_id in sorted(set(replays) - seen):
         report.fail(f"memo {memo_id}: has events but the memo is gone")
 
