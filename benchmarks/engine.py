@@ -138,6 +138,22 @@ def lifecycle_client(
     return {"memos": totals[0], "transitions": totals[1], "commits": totals[2], "cpu": cpu}
 
 
+def rate_cells(result: dict[str, float], before: float, after: float) -> tuple[Any, ...]:
+    """The RATE_COLUMNS of a lifecycle run, against the mean of the raw rates measured
+    right before and right after it."""
+    raw = (before + after) / 2
+    wall = result["wall"]
+    return (
+        result["memos"] / wall,
+        result["transitions"] / wall,
+        result["commits"] / wall,
+        result["cpu"] / max(1.0, result["commits"]) * 1000,
+        f"{before:,.0f} / {after:,.0f}",
+        result["transitions"] / wall / raw,
+        result["commits"] / wall / raw,
+    )
+
+
 def _raw_rate(target: Target, clients: int, seconds: float) -> float:
     result = run_clients(raw_client, [(target, i) for i in range(clients)], seconds)
     return result["commits"] / result["wall"]
@@ -162,20 +178,7 @@ def run(targets: list[Target], seconds: float, clients: int = 16) -> Table:
             assigned = [(target, people[i % organisations]) for i in range(n)]
             result = run_clients(lifecycle_client, assigned, seconds)
             after = _raw_rate(target, n, seconds / 2)
-            raw = (before + after) / 2
-            wall = result["wall"]
-            table.add(
-                target.label,
-                n,
-                organisations,
-                result["memos"] / wall,
-                result["transitions"] / wall,
-                result["commits"] / wall,
-                result["cpu"] / max(1.0, result["commits"]) * 1000,
-                f"{before:,.0f} / {after:,.0f}",
-                result["transitions"] / wall / raw,
-                result["commits"] / wall / raw,
-            )
+            table.add(target.label, n, organisations, *rate_cells(result, before, after))
     table.notes.append(
         f"A lifecycle = create, submit, endorse, endorse, sign: {COMMITS_PER_MEMO} durable"
         f" transactions with an audit event each, {TRANSITIONS_PER_MEMO} of them transitions."

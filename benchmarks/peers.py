@@ -45,6 +45,7 @@ from benchmarks.engine import (
     TRANSITIONS_PER_MEMO,
     _create_raw_table,
     _raw_rate,
+    rate_cells,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,19 +130,7 @@ def run(workdir: Path, seconds: float, keep: bool = False) -> Table:
         before = _raw_rate(target, 1, seconds / 2)
         result = _run_peer(peer, target, seconds)
         after = _raw_rate(target, 1, seconds / 2)
-        raw = (before + after) / 2
-        wall = result["wall"]
-        table.add(
-            _described(peer),
-            1,
-            result["memos"] / wall,
-            result["transitions"] / wall,
-            result["commits"] / wall,
-            result["cpu"] / max(1.0, result["commits"]) * 1000,
-            f"{before:,.0f} / {after:,.0f}",
-            result["transitions"] / wall / raw,
-            result["commits"] / wall / raw,
-        )
+        table.add(_described(peer), 1, *rate_cells(result, before, after))
         if not keep:
             _remove_sqlite_files(target)
     table.notes.append(
