@@ -40,17 +40,17 @@ def _in_force(session: Session, organisation_id: int, today: date) -> list[Autho
         organisation = session.get(Organisation, organisation_id)
         if organisation is None or not _may_have_authorisations(organisation, today):
             cache[key] = []
-            return cache[key]
-        cache[key] = list(
-            session.execute(
-                select(Authorisation).where(
-                    Authorisation.organisation_id == organisation_id,
-                    Authorisation.valid_from <= today,
-                    Authorisation.valid_to >= today,
-                    Authorisation.ended_at.is_(None),
-                )
-            ).scalars()
-        )
+        else:
+            cache[key] = list(
+                session.execute(
+                    select(Authorisation).where(
+                        Authorisation.organisation_id == organisation_id,
+                        Authorisation.valid_from <= today,
+                        Authorisation.valid_to >= today,
+                        Authorisation.ended_at.is_(None),
+                    )
+                ).scalars()
+            )
     return cache[key]
 
 
