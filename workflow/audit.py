@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import AuditEvent, ChainHead, Memo, Opinion, User
@@ -82,6 +82,15 @@ _MOVE_HEAD = (
 _INSERT_EVENT = insert(_EVENT)
 
 
+def writing_connection(session: Session) -> Connection:
+    """The session's connection, for Core writes. The ORM's guard on reading sessions
+    (models.db) sees flushes only, so Core writes ask here first."""
+    connection = session.connection()
+    if connection.get_execution_options().get(READ_ONLY, False):
+        raise ReadOnlySessionError("a reading session (a GET request) cannot write")
+    return connection
+
+
 def append_event(
     session: Session,
     *,
@@ -98,10 +107,7 @@ def append_event(
     head until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the
     transaction holds the write lock). Flushes pending changes first; never commits."""
     session.flush()
-    connection = session.connection()
-    if connection.get_execution_options().get(READ_ONLY, False):
-        # The ORM's guard on reading sessions sees flushes only; these are Core writes.
-        raise ReadOnlySessionError("an audit event cannot be written in a reading session")
+    connection = writing_connection(session)
     last_seq, last_hash = connection.execute(
         _LOCK_HEAD, {"head_organisation": organisation_id}
     ).one()

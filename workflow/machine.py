@@ -2,10 +2,10 @@
 
 States: ``draft``, ``pending_<step key>`` for each step, ``returned``, ``signed``,
 ``rejected``, ``withdrawn``. The machine holds no memo: an action attaches a thin holder
-whose ``state`` reads and writes ``memo.state`` for the duration of one trigger, then
-detaches it. Machines are cached by the tuple of step keys, the only thing their shape
-depends on, so one organisation's route can never leak into another's and an edited route
-simply gets its own machine.
+of the memo's state for the duration of one trigger, reads the state it arrived at and
+detaches it; the verb writes that state to the memo. Machines are cached by the tuple of
+step keys, the only thing their shape depends on, so one organisation's route can never
+leak into another's and an edited route simply gets its own machine.
 
 No callback does I/O: the database transaction, not the machine, makes an action atomic.
 """
@@ -18,7 +18,6 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from models import Memo
 from workflow.errors import InvalidTransition
 from workflow.route import Route
 
@@ -42,19 +41,11 @@ TRIGGER_FOR_ACTION = {
 ACTIONS = tuple(TRIGGER_FOR_ACTION)
 
 
-class MemoStateHolder:
+class StateHolder:
     """What the machine sees of a memo: only its ``state``."""
 
-    def __init__(self, memo: Memo) -> None:
-        self.memo = memo
-
-    @property
-    def state(self) -> str:
-        return self.memo.state
-
-    @state.setter
-    def state(self, value: str) -> None:
-        self.memo.state = value
+    def __init__(self, state: str) -> None:
+        self.state = state
 
 
 def _definition(keys: tuple[str, ...]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -105,11 +96,12 @@ def available_actions(route: Route, state: str) -> list[str]:
     return [action for action, trigger in TRIGGER_FOR_ACTION.items() if trigger in triggers]
 
 
-def fire(route: Route, memo: Memo, action: str) -> tuple[str, str]:
-    """Move ``memo.state`` by ``action`` on the route's machine; return (from, to)."""
+def fire(route: Route, state: str, action: str) -> str:
+    """The state ``action`` leads to from ``state`` on the route's machine; raises
+    InvalidTransition when the route does not allow it. Changes nothing else."""
     machine = machine_for(route)
-    holder = MemoStateHolder(memo)
-    before = memo.state
+    holder = StateHolder(state)
+    before = state
     machine.add_model(holder, initial=before)
     try:
         getattr(holder, TRIGGER_FOR_ACTION[action])()
@@ -119,4 +111,4 @@ def fire(route: Route, memo: Memo, action: str) -> tuple[str, str]:
         ) from error
     finally:
         machine.remove_model(holder)
-    return before, memo.state
+    return str(holder.state)

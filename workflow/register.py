@@ -9,7 +9,9 @@ back too) and without any process-local lock. Numbers restart at 1 each 1 Januar
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,19 +20,35 @@ from models import Memo, Organisation, RegisterCounter, RegisterEntry, RegisterS
 from workflow import clock
 
 
-def next_number(session: Session, organisation_id: int, year: int) -> int:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(RegisterCounter)
-        .values(organisation_id=organisation_id, year=year, last_number=1)
+def _next_number_statement(insert: Any) -> Any:
+    counter = cast(Table, RegisterCounter.__table__)
+    return (
+        insert(counter)
+        .values(organisation_id=bindparam("organisation_id"), year=bindparam("year"), last_number=1)
         .on_conflict_do_update(
-            index_elements=[RegisterCounter.organisation_id, RegisterCounter.year],
-            set_={"last_number": RegisterCounter.last_number + 1},
+            index_elements=[counter.c.organisation_id, counter.c.year],
+            set_={"last_number": counter.c.last_number + 1},
         )
-        .returning(RegisterCounter.last_number)
+        .returning(counter.c.last_number)
     )
-    return int(session.execute(statement).scalar_one())
+
+
+# Built once per dialect: a submission is a hot path (benchmarks/RESULTS.md, engine).
+_NEXT_NUMBER = {
+    "postgresql": _next_number_statement(postgresql_insert),
+    "sqlite": _next_number_statement(sqlite_insert),
+}
+_INSERT_ENTRY = insert(cast(Table, RegisterEntry.__table__))
+
+
+def next_number(session: Session, organisation_id: int, year: int) -> int:
+    connection = session.connection()
+    statement = _NEXT_NUMBER[connection.dialect.name]
+    return int(
+        connection.execute(
+            statement, {"organisation_id": organisation_id, "year": year}
+        ).scalar_one()
+    )
 
 
 def format_number(organisation: Organisation, sequence: int) -> str:
@@ -38,23 +56,28 @@ def format_number(organisation: Organisation, sequence: int) -> str:
     return f"{organisation.number_prefix}/{sequence}"
 
 
-def issue_number(session: Session, memo: Memo) -> None:
-    """Give the memo the next number of this calendar year and record it."""
+def issue_number(session: Session, memo: Memo) -> dict[str, Any]:
+    """Take the next number of this calendar year for the memo and record it in the
+    register; return the memo's number columns, for the caller to store with its other
+    changes (the memo row is written once)."""
     today = clock.local_today()
     sequence = next_number(session, memo.organisation_id, today.year)
-    memo.number_year = today.year
-    memo.number_sequence = sequence
-    memo.number = format_number(memo.organisation, sequence)
-    memo.date = today
-    session.add(
-        RegisterEntry(
-            organisation_id=memo.organisation_id,
-            year=today.year,
-            sequence=sequence,
-            memo_id=memo.id,
-            issued_at=clock.utcnow_naive(),
-        )
+    session.connection().execute(
+        _INSERT_ENTRY,
+        {
+            "organisation_id": memo.organisation_id,
+            "year": today.year,
+            "sequence": sequence,
+            "memo_id": memo.id,
+            "issued_at": clock.utcnow_naive(),
+        },
     )
+    return {
+        "number_year": today.year,
+        "number_sequence": sequence,
+        "number": format_number(memo.organisation, sequence),
+        "date": today,
+    }
 
 
 def cancel_number(session: Session, memo: Memo) -> None:
