@@ -16,19 +16,7 @@ from models.db import ReadOnlySessionError, make_session_factory
 from tests.conftest import Office
 from workflow import actions
 
-MEMO_COLUMNS = (
-    "state",
-    "pending_role",
-    "version",
-    "round",
-    "number",
-    "number_year",
-    "number_sequence",
-    "date",
-    "route_snapshot",
-    "decided_by_id",
-    "updated_at",
-)
+MEMO_COLUMNS = tuple(column.key for column in Memo.__table__.columns)
 OPINION_COLUMNS = ("id", "round", "step", "action", "actor_id", "text", "decision", "content_hash")
 
 
@@ -40,9 +28,26 @@ def _as_held(memo: Memo) -> dict[str, Any]:
 
 
 def test_the_memo_a_verb_returns_is_the_memo_stored(office: Office) -> None:
-    """Each step's returned memo (state, version, number, route, opinions) equals the same
-    memo loaded afresh after the commit, and the session holds no unwritten change."""
-    memo_id = office.create()
+    """Each step's returned memo (every column, and its opinions) equals the same memo
+    loaded afresh after the commit, and the session holds no unwritten change."""
+    with office.sessions.begin() as session:
+        memo = actions.create_memo(
+            session, office.user(session, "officer"), subject="ขอรับการสนับสนุน", to="นายก"
+        )
+        memo_id, held = memo.id, _as_held(memo)
+        assert not session.new and not session.dirty
+        assert (memo.unit, memo.state, memo.version, memo.route_snapshot) == (
+            office.user(session, "officer").unit,
+            "draft",
+            1,
+            None,
+        )
+    assert held == _as_held(office.memo(memo_id))
+    with office.sessions() as session:
+        # SQL NULL, not JSON null: lists tell submitted memos by it (workflow.queries).
+        unsubmitted = select(Memo.id).where(Memo.route_snapshot.is_(None))
+        assert session.execute(unsubmitted).scalars().all() == [memo_id]
+    office.act("officer", "edit", memo_id, facts="ข้อเท็จจริง", proposal="ข้อเสนอ")
     steps: list[tuple[str, str, dict[str, Any]]] = [
         ("officer", "submit", {}),
         ("head", "return", {"opinion": "ขอให้แก้ไขวันที่"}),
@@ -94,7 +99,10 @@ def test_a_failed_decision_leaves_nothing_behind(office: Office) -> None:
     with office.sessions() as session:
         assert (count(session, Opinion), count(session, AuditEvent)) == before
     # The step is still open: the head decides it now.
-    assert office.act("head", "endorse", memo_id, opinion="เห็นควรเสนอ") == "pending_permanent_secretary"
+    assert (
+        office.act("head", "endorse", memo_id, opinion="เห็นควรเสนอ")
+        == "pending_permanent_secretary"
+    )
 
 
 def test_a_rolled_back_first_submission_takes_no_number(office: Office) -> None:

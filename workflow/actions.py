@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Column, ColumnDefault, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -69,6 +69,30 @@ CHOICE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 EDITABLE_FIELDS = TEXT_FIELDS + tuple(CHOICE_FIELDS)
 FILENAME_LIMIT = 255
+
+
+# The commonest writes (a new memo; a submission's columns, register entry and route
+# roles; a decision's opinion and memo columns) are Core statements built once instead
+# of a unit-of-work flush, which was the largest part of a decision's CPU time
+# (benchmarks/RESULTS.md). The session is then told what was stored, through
+# SQLAlchemy's public API, so the memo and its opinions read back as written.
+_MEMO = cast(Table, Memo.__table__)
+_OPINION = cast(Table, Opinion.__table__)
+_UPDATE_MEMO = update(_MEMO).where(_MEMO.c.id == bindparam("locked_memo_id"))
+_INSERT_OPINION = insert(_OPINION).returning(_OPINION.c.id)
+_INSERT_ROUTE_ROLE = insert(cast(Table, MemoRouteRole.__table__))
+_INSERT_MEMO = insert(_MEMO).returning(_MEMO.c.id)
+
+
+def _scalar_default(column: Column[Any]) -> Any:
+    default = column.default
+    return default.arg if isinstance(default, ColumnDefault) and default.is_scalar else None
+
+
+# A new memo's columns before its author's fields: the columns' defaults.
+_NEW_MEMO: dict[str, Any] = {
+    column.key: _scalar_default(column) for column in _MEMO.c if column.key != "id"
+}
 
 
 # --- loading --------------------------------------------------------------------------
@@ -231,21 +255,27 @@ def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
     cleaned = _clean_fields(fields, REQUIRED_FOR_DRAFT)
     cleaned.setdefault("unit", actor.unit)
     now = clock.utcnow_naive()
-    memo = Memo(
-        organisation_id=actor.organisation_id,
-        organisation=actor.organisation,
-        author_id=actor.id,
-        author=actor,
-        state="draft",
-        created_at=now,
-        updated_at=now,
-        # A new memo has neither: saying so spares the audit event's document hash a
-        # query for attachments that cannot exist yet.
-        attachments=[],
-        opinions=[],
+    values = _NEW_MEMO | {
+        "organisation_id": actor.organisation_id,
+        "author_id": actor.id,
+        "state": "draft",
+        "created_at": now,
+        "updated_at": now,
         **cleaned,
+    }
+    # Columns left NULL are left out: a JSON column given None would store JSON null.
+    inserted = audit.writing_connection(session).execute(
+        _INSERT_MEMO, {name: value for name, value in values.items() if value is not None}
     )
+    memo = Memo(id=inserted.scalar_one(), **values)
+    make_transient_to_detached(memo)  # it is stored: the session adds it as loaded
     session.add(memo)
+    set_committed_value(memo, "organisation", actor.organisation)
+    set_committed_value(memo, "author", actor)
+    # A new memo has neither: saying so spares the audit event's document hash a query
+    # for attachments that cannot exist yet.
+    set_committed_value(memo, "attachments", [])
+    set_committed_value(memo, "opinions", [])
     _record(session, memo, actor, "create", (None, memo.state))
     return memo
 
@@ -339,18 +369,6 @@ def attachment_data(
 
 
 # --- the route ------------------------------------------------------------------------
-
-
-# A decision writes one opinion and changes a few columns of the memo, a submission a few
-# columns and its register entry: the commonest writes of all, so they are Core
-# statements built once instead of a unit-of-work flush (which was the largest part of a
-# decision's CPU time). The session is then told what was stored, through SQLAlchemy's
-# public API, so the memo and its opinions read back as written.
-_MEMO = cast(Table, Memo.__table__)
-_OPINION = cast(Table, Opinion.__table__)
-_UPDATE_MEMO = update(_MEMO).where(_MEMO.c.id == bindparam("locked_memo_id"))
-_INSERT_OPINION = insert(_OPINION).returning(_OPINION.c.id)
-_INSERT_ROUTE_ROLE = insert(cast(Table, MemoRouteRole.__table__))
 
 
 def _write_opinion(session: Session, memo: Memo, values: dict[str, Any]) -> Opinion:
