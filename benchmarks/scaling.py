@@ -24,7 +24,7 @@ from benchmarks import dataset
 from benchmarks.common import Table, Target, fresh_schema
 from benchmarks.http import CONNECTIONS, WORKERS, Load, Request, load, memory_mb, web_login
 from benchmarks.http import memoflow_server as start_memoflow
-from models import Memo, User
+from models import User
 from models.db import make_engine, make_session_factory
 from workflow import accounts, audit, queries
 
@@ -37,6 +37,7 @@ class Prepared:
     people: list[dataset.People]
     head_token: str
     second_head_token: str
+    officer_token: str
     backlog: int
     memos: int = 0
 
@@ -66,6 +67,7 @@ def prepare(target: Target, backlog: int) -> Prepared:
         people=people,
         head_token=_token(engine, people[0].head),
         second_head_token=_token(engine, people[1].head),
+        officer_token=_token(engine, people[0].officer),
         backlog=backlog,
     )
 
@@ -93,7 +95,8 @@ def _auth(token: str, **extra: str) -> dict[str, str]:
 def read_requests(prepared: Prepared, cookie: str, sample: int = 1000) -> dict[str, list[Request]]:
     """The read requests measured, by name: the head of office's inbox and a memo of the
     history picked at random (signed, with its opinions), through the JSON API and as the
-    HTML pages; and the API's list of every memo the head may see (page 1 and its total)."""
+    HTML pages; and the API's list of every memo the head may see (page 1 and its total),
+    and of an officer's, who sees only the memos they wrote (one of 20 officers)."""
     ids = dataset.memo_ids(prepared.engine, prepared.people[0].organisation_id, "signed", sample)
     api = _auth(prepared.head_token)
     page = {"Cookie": cookie}
@@ -103,6 +106,9 @@ def read_requests(prepared: Prepared, cookie: str, sample: int = 1000) -> dict[s
         "GET / (inbox page, HTML)": [Request("GET", "/", page)],
         "GET /memos/{id} (memo page, HTML)": [Request("GET", f"/memos/{i}", page) for i in ids],
         "GET /api/v1/memos (list, with total)": [Request("GET", "/api/v1/memos", api)],
+        "GET /api/v1/memos (an officer's list, with total)": [
+            Request("GET", "/api/v1/memos", _auth(prepared.officer_token))
+        ],
     }
 
 
@@ -150,15 +156,19 @@ def explain(target: Target, prepared: Prepared) -> list[str]:
         head = session.get(User, prepared.people[0].head)
         officer = session.get(User, prepared.people[0].officer)
         assert head is not None and officer is not None
+        every, signed = queries.ListFilter(), queries.ListFilter(state="signed")
         cases: list[tuple[str, Any]] = [
             ("inbox page (head of office)", _page(queries.inbox_query(session, head))),
             ("inbox count", _count(queries.inbox_query(session, head))),
-            ("list page (head of office)", _page(queries.visible_query(session, head))),
-            ("list count, capped (head of office)", queries.capped_count(
-                queries.visible_query(session, head), queries.COUNT_LIMIT)),
-            ("list page, state=signed", _page(queries.visible_query(session, head).where(
-                Memo.state == "signed"))),
-            ("list page (an officer: own memos)", _page(queries.visible_query(session, officer))),
+            ("list page (head of office)", queries.visible_page_query(session, head, every)),
+            ("list count, capped (head of office)",
+             queries.visible_count_query(session, head, every)),
+            ("list page, state=signed (head of office)",
+             queries.visible_page_query(session, head, signed)),
+            ("list page (an officer: own memos)",
+             queries.visible_page_query(session, officer, every)),
+            ("list count, capped (an officer)",
+             queries.visible_count_query(session, officer, every)),
         ]  # fmt: skip
         for title, query in cases:
             out.append(f"-- {title} ({target.label}, {prepared.memos:,} memos)")

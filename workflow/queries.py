@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, Subquery, bindparam, func, or_, select, union
 from sqlalchemy.orm import Session, defer, joinedload, lazyload
 
 from models import Memo, MemoRouteRole, Secrecy, User
 from workflow.acting import acting_for, holder_absent
 from workflow.permissions import roles_of
+from workflow.route import parse_route
 
 PAGE_SIZE = 20
 # Lists count the memos found up to this many and then say "more than 1,000". Counting
@@ -37,26 +38,6 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages or (self.total_capped and len(self.items) == self.page_size)
-
-
-def capped_count(query: Select[Memo], limit: int) -> Select[int]:
-    """How many rows ``query`` gives, counting no further than ``limit`` + 1."""
-    return select(func.count()).select_from(query.order_by(None).limit(limit + 1).subquery())
-
-
-def _paginate(session: Session, query: Select[Memo], page: int, size: int) -> Page:
-    """One page of ``query`` and its total, counted up to COUNT_LIMIT."""
-    page = max(1, page)
-    limit = COUNT_LIMIT
-    total = session.execute(capped_count(query, limit)).scalar_one()
-    items = list(session.execute(query.limit(size).offset((page - 1) * size)).unique().scalars())
-    return Page(
-        items=items,
-        total=min(total, limit),
-        page=page,
-        page_size=size,
-        total_capped=total > limit,
-    )
 
 
 def deciding_roles(session: Session, user: User) -> list[str]:
@@ -132,31 +113,153 @@ def inbox_count(session: Session, user: User) -> int:
     return session.execute(_INBOX_COUNT, _waiting_for(session, user)).scalar_one()
 
 
-def visible_query(session: Session, user: User) -> Select[Memo]:
-    """Every memo ``user`` may see (see workflow.permissions), newest first.
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list is narrowed to: a state, a substring of the number or subject, and
+    only the reader's own memos."""
 
-    A page walks the memos newest first and stops after a page of visible ones, probing
-    the route-role key of each: a scalar subquery, because PostgreSQL turns an EXISTS into
-    a hash of every route role of the organisation, built before the first row comes out
-    (27 ms with 100,000 memos, 0.2 ms this way; EXPLAIN in benchmarks/RESULTS.md). The
-    count of a list (``capped_count``) stops after COUNT_LIMIT + 1 memos the same way."""
-    roles = sorted(roles_of(session, user))
-    on_route: ColumnElement[bool] = (
+    state: str | None = None
+    text: str | None = None
+    mine: bool = False
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The conditions on the memo's own columns (the state and the text)."""
+        found: list[ColumnElement[bool]] = []
+        if self.state:
+            found.append(Memo.state == self.state)
+        if self.text:
+            escaped = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            found.append(
+                or_(Memo.subject.like(pattern, escape="\\"), Memo.number.like(pattern, escape="\\"))
+            )
+        return found
+
+
+def _newest(query: Select[Any], enough: int) -> Select[Any]:
+    return query.order_by(Memo.id.desc()).limit(enough)
+
+
+def _on_route_branch(
+    organisation_id: int, role: str, wanted: ListFilter, enough: int
+) -> Select[Any]:
+    """The newest ``enough`` ids of memos with ``role`` on their route that pass
+    ``wanted``. Without a state, walk the role's route-role rows newest first
+    (ix_memo_route_role_lookup). With one, walk the memos in that state newest first
+    (ix_memo_org_state) and probe each one's route roles by key: a state can hold few of
+    the role's memos among many others', and the route-role walk would pass them all."""
+    conditions = wanted.conditions()
+    if not wanted.state:
+        rows = select(MemoRouteRole.memo_id.label("id")).where(
+            MemoRouteRole.organisation_id == organisation_id, MemoRouteRole.role == role
+        )
+        if conditions:
+            rows = rows.join(Memo, Memo.id == MemoRouteRole.memo_id).where(*conditions)
+        return rows.order_by(MemoRouteRole.memo_id.desc()).limit(enough)
+    # A scalar subquery rather than EXISTS: PostgreSQL turns a correlated EXISTS into a
+    # hash of every route role of the organisation, built before the first row comes out.
+    on_route = (
         select(func.count())
-        .where(MemoRouteRole.memo_id == Memo.id, MemoRouteRole.role.in_(roles))
+        .where(MemoRouteRole.memo_id == Memo.id, MemoRouteRole.role == role)
         .scalar_subquery()
-        > 0
     )
-    shared: ColumnElement[bool] = on_route
-    if user.is_admin:
-        shared = (Memo.route_snapshot.is_not(None)) & (Memo.secrecy == Secrecy.normal.value)
-    return (
-        select(Memo)
-        .where(Memo.organisation_id == user.organisation_id)
-        .where(or_(Memo.author_id == user.id, shared))
-        .order_by(Memo.id.desc())
-        .options(*_LIST_LOADING)
+    return _newest(
+        select(Memo.id.label("id")).where(
+            Memo.organisation_id == organisation_id, on_route > 0, *conditions
+        ),
+        enough,
     )
+
+
+def _roles_on_a_route(session: Session, user: User, roles: list[str]) -> list[str]:
+    """Those of ``roles`` on the route of at least one memo. An officer's role is on none,
+    and walking the memos of a state to probe each for it would pass them all. A role on
+    the organisation's route now is taken as on one (at worst its branch finds nothing);
+    any other is looked up, one probe of ix_memo_route_role_lookup each, in one statement
+    (routes change, and older memos keep the route they were submitted with)."""
+    current = parse_route(user.organisation.route).roles
+    unsure = [role for role in roles if role not in current]
+    if not unsure:
+        return roles
+    probes = [
+        select(MemoRouteRole.memo_id)
+        .where(MemoRouteRole.organisation_id == user.organisation_id, MemoRouteRole.role == role)
+        .exists()
+        for role in unsure
+    ]
+    found = dict(zip(unsure, session.execute(select(*probes)).one(), strict=True))
+    return [role for role in roles if found.get(role, True)]
+
+
+def _sharing_roles(session: Session, user: User, wanted: ListFilter) -> list[str]:
+    """The roles through whose route-role rows ``user`` may see memos for this list: none
+    for an admin (who sees submitted memos as such) or for "mine"."""
+    if wanted.mine or user.is_admin:
+        return []
+    roles = sorted(roles_of(session, user))
+    return _roles_on_a_route(session, user, roles) if wanted.state else roles
+
+
+def _visible_ids(user: User, wanted: ListFilter, roles: list[str], enough: int) -> Subquery:
+    """The ids of the memos ``user`` may see (workflow.permissions) that pass ``wanted``:
+    for each way of seeing a memo, the newest ``enough`` of them, and the union of those.
+
+    The ways: being its author (ix_memo_author_id); each of ``roles`` (``_sharing_roles``),
+    through the memo's route roles (``_on_route_branch``); for an admin, every submitted
+    memo that is not secret (ix_memo_org_newest). Each branch walks an index newest first
+    and stops after ``enough`` rows, so a page costs the same whether the reader may see
+    most of a large organisation's memos or a handful: walking the organisation's memos
+    and probing each, as lists once did, read every memo of the organisation to fill the
+    page of an officer who wrote few (benchmarks/RESULTS.md). The newest ``enough`` of
+    the union are among the newest ``enough`` of its branches."""
+    organisation_id = user.organisation_id
+    conditions = wanted.conditions()
+    own = select(Memo.id.label("id")).where(
+        Memo.author_id == user.id, Memo.organisation_id == organisation_id, *conditions
+    )
+    branches = [_newest(own, enough)]
+    if user.is_admin and not wanted.mine:
+        submitted_not_secret = select(Memo.id.label("id")).where(
+            Memo.organisation_id == organisation_id,
+            Memo.route_snapshot.is_not(None),
+            Memo.secrecy == Secrecy.normal.value,
+            *conditions,
+        )
+        branches.append(_newest(submitted_not_secret, enough))
+    branches.extend(_on_route_branch(organisation_id, role, wanted, enough) for role in roles)
+    # Each branch as a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member
+    # of a compound SELECT.
+    members = [select(branch.subquery().c.id) for branch in branches]
+    return union(*members).subquery("visible")
+
+
+def _page_statement(
+    user: User, wanted: ListFilter, roles: list[str], page: int, size: int
+) -> Select[Memo]:
+    offset = (max(1, page) - 1) * size
+    ids = _visible_ids(user, wanted, roles, offset + size)
+    chosen = select(ids.c.id).order_by(ids.c.id.desc()).limit(size).offset(offset)
+    return select(Memo).where(Memo.id.in_(chosen)).order_by(Memo.id.desc()).options(*_LIST_LOADING)
+
+
+def _count_statement(user: User, wanted: ListFilter, roles: list[str]) -> Select[int]:
+    # When the union of the branches, each stopped after COUNT_LIMIT + 1 rows, holds more
+    # than COUNT_LIMIT memos, so does the whole; otherwise no branch stopped early and the
+    # count is exact.
+    return select(func.count()).select_from(_visible_ids(user, wanted, roles, COUNT_LIMIT + 1))
+
+
+def visible_page_query(
+    session: Session, user: User, wanted: ListFilter, page: int = 1, size: int = PAGE_SIZE
+) -> Select[Memo]:
+    """One page of the memos ``user`` may see that pass ``wanted``, newest first."""
+    return _page_statement(user, wanted, _sharing_roles(session, user, wanted), page, size)
+
+
+def visible_count_query(session: Session, user: User, wanted: ListFilter) -> Select[int]:
+    """How many memos ``user`` may see that pass ``wanted``, counted no further than
+    COUNT_LIMIT + 1."""
+    return _count_statement(user, wanted, _sharing_roles(session, user, wanted))
 
 
 def search(
@@ -171,14 +274,15 @@ def search(
     """Visible memos filtered by state and by a substring of the number or subject."""
     if not user.active:
         return Page([], 0, page, size)
-    filters: list[ColumnElement[bool]] = []
-    if mine:
-        filters.append(Memo.author_id == user.id)
-    if state:
-        filters.append(Memo.state == state)
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        filters.append(
-            or_(Memo.subject.like(pattern, escape="\\"), Memo.number.like(pattern, escape="\\"))
-        )
-    return _paginate(session, visible_query(session, user).where(*filters), page, size)
+    page = max(1, page)
+    wanted = ListFilter(state=state or None, text=text or None, mine=mine)
+    roles = _sharing_roles(session, user, wanted)
+    total = session.execute(_count_statement(user, wanted, roles)).scalar_one()
+    items = session.execute(_page_statement(user, wanted, roles, page, size)).scalars()
+    return Page(
+        items=list(items.unique()),
+        total=min(total, COUNT_LIMIT),
+        page=page,
+        page_size=size,
+        total_capped=total > COUNT_LIMIT,
+    )
