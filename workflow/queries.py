@@ -6,7 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, Subquery, bindparam, func, or_, select, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import Session, defer, joinedload, lazyload
 
 from models import Memo, MemoRouteRole, Secrecy, User
@@ -122,40 +134,66 @@ class ListFilter:
     text: str | None = None
     mine: bool = False
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The conditions on the memo's own columns (the state and the text)."""
-        found: list[ColumnElement[bool]] = []
+    def parameters(self) -> dict[str, Any]:
+        """The values of the ``state`` and ``pattern`` parameters of the list statements."""
+        found: dict[str, Any] = {}
         if self.state:
-            found.append(Memo.state == self.state)
+            found["state"] = self.state
         if self.text:
             escaped = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{escaped}%"
-            found.append(
-                or_(Memo.subject.like(pattern, escape="\\"), Memo.number.like(pattern, escape="\\"))
-            )
+            found["pattern"] = f"%{escaped}%"
         return found
 
 
-def _newest(query: Select[Any], enough: int) -> Select[Any]:
-    return query.order_by(Memo.id.desc()).limit(enough)
+@dataclass(frozen=True)
+class _Shape:
+    """What a list statement's form depends on; everything else is a parameter. Lists are
+    many users' first page, so each form is built once (building a statement and its
+    cache key on every request cost more than running it)."""
+
+    admin: bool
+    roles: int
+    state: bool
+    text: bool
 
 
-def _on_route_branch(
-    organisation_id: int, role: str, wanted: ListFilter, enough: int
-) -> Select[Any]:
-    """The newest ``enough`` ids of memos with ``role`` on their route that pass
-    ``wanted``. Without a state, walk the role's route-role rows newest first
-    (ix_memo_route_role_lookup). With one, walk the memos in that state newest first
-    (ix_memo_org_state) and probe each one's route roles by key: a state can hold few of
-    the role's memos among many others', and the route-role walk would pass them all."""
-    conditions = wanted.conditions()
-    if not wanted.state:
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    """The conditions on the memo's own columns: its state and a substring."""
+    found: list[ColumnElement[bool]] = []
+    if shape.state:
+        found.append(Memo.state == bindparam("state"))
+    if shape.text:
+        pattern: BindParameter[str] = bindparam("pattern", type_=String)
+        found.append(
+            or_(Memo.subject.like(pattern, escape="\\"), Memo.number.like(pattern, escape="\\"))
+        )
+    return found
+
+
+_ENOUGH = bindparam("enough", type_=Integer)
+
+
+def _newest(query: Select[Any]) -> Select[Any]:
+    return query.order_by(Memo.id.desc()).limit(_ENOUGH)
+
+
+def _on_route_branch(shape: _Shape, index: int) -> Select[Any]:
+    """The newest ``enough`` ids of memos with the role ``role_<index>`` on their route
+    that pass the conditions. Without a state, walk the role's route-role rows newest
+    first (ix_memo_route_role_lookup). With one, walk the memos in that state newest
+    first (ix_memo_org_state) and probe each one's route roles by key: a state can hold
+    few of the role's memos among many others', and the route-role walk would pass them
+    all (``_sharing_roles`` leaves out a role on no route at all, like an officer's)."""
+    role: BindParameter[str] = bindparam(f"role_{index}", type_=String)
+    conditions = _conditions(shape)
+    if not shape.state:
         rows = select(MemoRouteRole.memo_id.label("id")).where(
-            MemoRouteRole.organisation_id == organisation_id, MemoRouteRole.role == role
+            MemoRouteRole.organisation_id == bindparam("organisation_id"),
+            MemoRouteRole.role == role,
         )
         if conditions:
             rows = rows.join(Memo, Memo.id == MemoRouteRole.memo_id).where(*conditions)
-        return rows.order_by(MemoRouteRole.memo_id.desc()).limit(enough)
+        return rows.order_by(MemoRouteRole.memo_id.desc()).limit(_ENOUGH)
     # A scalar subquery rather than EXISTS: PostgreSQL turns a correlated EXISTS into a
     # hash of every route role of the organisation, built before the first row comes out.
     on_route = (
@@ -165,10 +203,72 @@ def _on_route_branch(
     )
     return _newest(
         select(Memo.id.label("id")).where(
-            Memo.organisation_id == organisation_id, on_route > 0, *conditions
-        ),
-        enough,
+            Memo.organisation_id == bindparam("organisation_id"), on_route > 0, *conditions
+        )
     )
+
+
+def _visible_ids(shape: _Shape) -> Subquery:
+    """The ids of the memos a reader may see (workflow.permissions) that pass the
+    conditions: for each way of seeing a memo, the newest ``enough`` of them, and the
+    union of those.
+
+    The ways: being its author (ix_memo_author_id); each role the reader holds or acts
+    for, through the memo's route roles (``_on_route_branch``); for an admin, every
+    submitted memo that is not secret (ix_memo_org_newest). Each branch walks an index
+    newest first and stops after ``enough`` rows, so a page costs the same whether the
+    reader may see most of a large organisation's memos or a handful: walking the
+    organisation's memos and probing each, as lists once did, read every memo of the
+    organisation to fill the page of an officer who wrote few (benchmarks/RESULTS.md).
+    The newest ``enough`` of the union are among the newest ``enough`` of its branches."""
+    conditions = _conditions(shape)
+    own = select(Memo.id.label("id")).where(
+        Memo.author_id == bindparam("author_id"),
+        Memo.organisation_id == bindparam("organisation_id"),
+        *conditions,
+    )
+    branches = [_newest(own)]
+    if shape.admin:
+        submitted_not_secret = select(Memo.id.label("id")).where(
+            Memo.organisation_id == bindparam("organisation_id"),
+            Memo.route_snapshot.is_not(None),
+            Memo.secrecy == Secrecy.normal.value,
+            *conditions,
+        )
+        branches.append(_newest(submitted_not_secret))
+    branches.extend(_on_route_branch(shape, index) for index in range(shape.roles))
+    # Each branch as a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member
+    # of a compound SELECT.
+    members = [select(branch.subquery().c.id) for branch in branches]
+    return union(*members).subquery("visible")
+
+
+def _page_statement(shape: _Shape) -> Select[Memo]:
+    ids = _visible_ids(shape)
+    chosen = (
+        select(ids.c.id)
+        .order_by(ids.c.id.desc())
+        .limit(bindparam("page_size", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer))
+    )
+    return select(Memo).where(Memo.id.in_(chosen)).order_by(Memo.id.desc()).options(*_LIST_LOADING)
+
+
+def _count_statement(shape: _Shape) -> Select[int]:
+    # Run with enough = COUNT_LIMIT + 1: when the union of the branches, each stopped
+    # after that many rows, holds more than COUNT_LIMIT memos, so does the whole;
+    # otherwise no branch stopped early and the count is exact.
+    return select(func.count()).select_from(_visible_ids(shape))
+
+
+_statements: dict[_Shape, tuple[Select[Memo], Select[int]]] = {}
+
+
+def _statements_for(shape: _Shape) -> tuple[Select[Memo], Select[int]]:
+    """The page and count statements of this shape, built on first use."""
+    if shape not in _statements:
+        _statements[shape] = (_page_statement(shape), _count_statement(shape))
+    return _statements[shape]
 
 
 def _roles_on_a_route(session: Session, user: User, roles: list[str]) -> list[str]:
@@ -200,66 +300,52 @@ def _sharing_roles(session: Session, user: User, wanted: ListFilter) -> list[str
     return _roles_on_a_route(session, user, roles) if wanted.state else roles
 
 
-def _visible_ids(user: User, wanted: ListFilter, roles: list[str], enough: int) -> Subquery:
-    """The ids of the memos ``user`` may see (workflow.permissions) that pass ``wanted``:
-    for each way of seeing a memo, the newest ``enough`` of them, and the union of those.
+@dataclass(frozen=True)
+class _List:
+    """A list as statements and their values."""
 
-    The ways: being its author (ix_memo_author_id); each of ``roles`` (``_sharing_roles``),
-    through the memo's route roles (``_on_route_branch``); for an admin, every submitted
-    memo that is not secret (ix_memo_org_newest). Each branch walks an index newest first
-    and stops after ``enough`` rows, so a page costs the same whether the reader may see
-    most of a large organisation's memos or a handful: walking the organisation's memos
-    and probing each, as lists once did, read every memo of the organisation to fill the
-    page of an officer who wrote few (benchmarks/RESULTS.md). The newest ``enough`` of
-    the union are among the newest ``enough`` of its branches."""
-    organisation_id = user.organisation_id
-    conditions = wanted.conditions()
-    own = select(Memo.id.label("id")).where(
-        Memo.author_id == user.id, Memo.organisation_id == organisation_id, *conditions
+    page: Select[Memo]
+    count: Select[int]
+    values: dict[str, Any]
+
+
+def _list(session: Session, user: User, wanted: ListFilter) -> _List:
+    roles = _sharing_roles(session, user, wanted)
+    shape = _Shape(
+        admin=user.is_admin and not wanted.mine,
+        roles=len(roles),
+        state=bool(wanted.state),
+        text=bool(wanted.text),
     )
-    branches = [_newest(own, enough)]
-    if user.is_admin and not wanted.mine:
-        submitted_not_secret = select(Memo.id.label("id")).where(
-            Memo.organisation_id == organisation_id,
-            Memo.route_snapshot.is_not(None),
-            Memo.secrecy == Secrecy.normal.value,
-            *conditions,
-        )
-        branches.append(_newest(submitted_not_secret, enough))
-    branches.extend(_on_route_branch(organisation_id, role, wanted, enough) for role in roles)
-    # Each branch as a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member
-    # of a compound SELECT.
-    members = [select(branch.subquery().c.id) for branch in branches]
-    return union(*members).subquery("visible")
+    page, count = _statements_for(shape)
+    values = {
+        "organisation_id": user.organisation_id,
+        "author_id": user.id,
+        **{f"role_{index}": role for index, role in enumerate(roles)},
+        **wanted.parameters(),
+    }
+    return _List(page, count, values)
 
 
-def _page_statement(
-    user: User, wanted: ListFilter, roles: list[str], page: int, size: int
-) -> Select[Memo]:
+def _page_values(page: int, size: int) -> dict[str, int]:
     offset = (max(1, page) - 1) * size
-    ids = _visible_ids(user, wanted, roles, offset + size)
-    chosen = select(ids.c.id).order_by(ids.c.id.desc()).limit(size).offset(offset)
-    return select(Memo).where(Memo.id.in_(chosen)).order_by(Memo.id.desc()).options(*_LIST_LOADING)
-
-
-def _count_statement(user: User, wanted: ListFilter, roles: list[str]) -> Select[int]:
-    # When the union of the branches, each stopped after COUNT_LIMIT + 1 rows, holds more
-    # than COUNT_LIMIT memos, so does the whole; otherwise no branch stopped early and the
-    # count is exact.
-    return select(func.count()).select_from(_visible_ids(user, wanted, roles, COUNT_LIMIT + 1))
+    return {"enough": offset + size, "page_size": size, "page_offset": offset}
 
 
 def visible_page_query(
     session: Session, user: User, wanted: ListFilter, page: int = 1, size: int = PAGE_SIZE
 ) -> Select[Memo]:
-    """One page of the memos ``user`` may see that pass ``wanted``, newest first."""
-    return _page_statement(user, wanted, _sharing_roles(session, user, wanted), page, size)
+    """One page of the memos ``user`` may see that pass ``wanted``, newest first, with
+    the values bound (to compile, explain or refine it)."""
+    found = _list(session, user, wanted)
+    return found.page.params(found.values | _page_values(page, size))
 
 
 def visible_count_query(session: Session, user: User, wanted: ListFilter) -> Select[int]:
     """How many memos ``user`` may see that pass ``wanted``, counted no further than
-    COUNT_LIMIT + 1."""
-    return _count_statement(user, wanted, _sharing_roles(session, user, wanted))
+    COUNT_LIMIT + 1, with the values bound."""
+    found = _list(session, user, wanted)
+    return found.count.params(found.values | {"enough": COUNT_LIMIT + 1})
 
 
 def search(
@@ -275,10 +361,9 @@ def search(
     if not user.active:
         return Page([], 0, page, size)
     page = max(1, page)
-    wanted = ListFilter(state=state or None, text=text or None, mine=mine)
-    roles = _sharing_roles(session, user, wanted)
-    total = session.execute(_count_statement(user, wanted, roles)).scalar_one()
-    items = session.execute(_page_statement(user, wanted, roles, page, size)).scalars()
+    found = _list(session, user, ListFilter(state=state or None, text=text or None, mine=mine))
+    total = session.execute(found.count, found.values | {"enough": COUNT_LIMIT + 1}).scalar_one()
+    items = session.execute(found.page, found.values | _page_values(page, size)).scalars()
     return Page(
         items=list(items.unique()),
         total=min(total, COUNT_LIMIT),
