@@ -131,9 +131,10 @@ class Memo(Base):
         # index carries the sort too: the first page is read in order, never sorted.
         Index("ix_memo_inbox", "organisation_id", "pending_role", "updated_at", "id"),
         # Lists show the newest first: within one organisation (other organisations' memos
-        # are never walked past), and an author's own (a few among many), read in order.
+        # are never walked past), and an author's own in their organisation (a few among
+        # many), read in order from the index alone (workflow.queries).
         Index("ix_memo_org_newest", "organisation_id", "id"),
-        Index("ix_memo_author_id", "author_id", "id"),
+        Index("ix_memo_org_author", "organisation_id", "author_id", "id"),
     )
 
 

@@ -213,7 +213,7 @@ def _visible_ids(shape: _Shape) -> Subquery:
     conditions: for each way of seeing a memo, the newest ``enough`` of them, and the
     union of those.
 
-    The ways: being its author (ix_memo_author_id); each role the reader holds or acts
+    The ways: being its author (ix_memo_org_author); each role the reader holds or acts
     for, through the memo's route roles (``_on_route_branch``); for an admin, every
     submitted memo that is not secret (ix_memo_org_newest). Each branch walks an index
     newest first and stops after ``enough`` rows, so a page costs the same whether the
