@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 # Users made by the benchmarks never log in; cheap hashes keep seeding quick.
 os.environ.setdefault("MEMOFLOW_PASSWORD_HASH", "fast")
 
-from models import migrate
+from models import Base, migrate
 from models.db import make_engine
 
 
@@ -80,6 +80,20 @@ def drop_schema(target: Target) -> None:
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema_of(target)}" CASCADE'))
     engine.dispose()
+
+
+def settle(engine: Engine, target: Target) -> None:
+    """After a bulk load, what a DBA (or PostgreSQL's autovacuum, given time) does: refresh
+    the planner's statistics and, on PostgreSQL, VACUUM, which marks the pages all-visible
+    so that index-only scans need not visit the table."""
+    if target.is_sqlite:
+        with engine.connect() as connection:
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+        return
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"VACUUM ANALYZE {tables}"))
 
 
 def schema_of(target: Target) -> str:

@@ -6,10 +6,11 @@ office) and few (an officer, one of 20), with and without filters.
 
 The office is built once (SIZE memos of history in the first organisation, 6,000 in a
 second, 100 waiting for the head of office; 20 officers each) in a SQLite file under the
-temporary directory or a schema ``bench_lists`` of the PostgreSQL database, and reused
-while its size matches. ``--code`` runs the queries of another checkout (an older commit
-in a ``git worktree``) against the same data, for a before/after in one sitting. Each row
-is the median of 30 calls, each in a new session, after 3 unmeasured ones.
+temporary directory or a schema of the PostgreSQL database, both named after the schema
+revision of the checkout, and reused while its size matches. ``--code`` runs the queries
+of another checkout (an older commit in a ``git worktree``), on data built with that
+checkout's schema, for a before/after in one sitting. Each row is the median of 30
+calls, each in a new session, after 3 unmeasured ones.
 """
 
 from __future__ import annotations
@@ -48,14 +49,20 @@ def main() -> None:
 
     from benchmarks import dataset
     from benchmarks.common import fresh_schema, postgres_target, sqlite_target
-    from models import User
+    from models import User, migrate
     from models.db import make_engine, make_session_factory
     from workflow import queries
 
+    try:
+        from benchmarks.common import settle
+    except ImportError:  # a checkout older than settle (--code): statistics only
+        settle = None
+
+    name = f"bench_lists_{migrate.head()}"
     if options.postgres:
-        target = postgres_target(options.postgres, "bench_lists")
+        target = postgres_target(options.postgres, name)
     else:
-        target = sqlite_target(Path(tempfile.gettempdir()), "memoflow_bench_lists")
+        target = sqlite_target(Path(tempfile.gettempdir()), f"memoflow_{name}")
     engine = make_engine(target.url)
     try:
         built = dataset.memo_count(engine)
@@ -70,9 +77,12 @@ def main() -> None:
         waiting = {"pending_head_of_office": 100}
         dataset.add_memos(engine, first.organisation_id, options.size, waiting)
         dataset.add_memos(engine, second.organisation_id, 6_000)
-        with engine.connect() as connection:
-            connection.execute(text("ANALYZE"))
-            connection.commit()
+        if settle is not None:
+            settle(engine, target)
+        else:
+            with engine.connect() as connection:
+                connection.execute(text("ANALYZE"))
+                connection.commit()
 
     sessions = make_session_factory(engine, reading=True)
     with sessions() as session:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from benchmarks import dataset
-from benchmarks.common import Table, Target, fresh_schema
+from benchmarks.common import Table, Target, fresh_schema, settle
 from benchmarks.http import CONNECTIONS, WORKERS, Load, Request, load, memory_mb, web_login
 from benchmarks.http import memoflow_server as start_memoflow
 from models import User
@@ -74,7 +74,8 @@ def prepare(target: Target, backlog: int) -> Prepared:
 
 def grow(target: Target, prepared: Prepared, size: int) -> float:
     """Add memos of history until the first organisation has ``size``; refresh the
-    planner's statistics as a DBA would after a bulk load. Returns seconds taken."""
+    planner's statistics and vacuum as a DBA would after a bulk load (``settle``). Returns
+    seconds taken."""
     started = time.perf_counter()
     fates = None
     if prepared.memos == 0:
@@ -82,9 +83,7 @@ def grow(target: Target, prepared: Prepared, size: int) -> float:
     history = size - prepared.memos - (len(fates) * prepared.backlog if fates else 0)
     dataset.add_memos(prepared.engine, prepared.people[0].organisation_id, max(0, history), fates)
     prepared.memos = size
-    with prepared.engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
-        connection.commit()
+    settle(prepared.engine, target)
     return time.perf_counter() - started
 
 
