@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -85,6 +85,16 @@ def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
         raise ReadOnlySessionError(
             "this session only reads (a GET request): write in a POST or in a session of its own"
         )
+
+
+def writing_connection(session: Session) -> Connection:
+    """The session's connection, for Core writes (the audit chain, the register, a
+    decision's opinion). The ORM's guard on reading sessions sees flushes only, so Core
+    writes ask here first and a reading session refuses them the same way."""
+    connection = session.connection()
+    if connection.get_execution_options().get(READ_ONLY, False):
+        raise ReadOnlySessionError("a reading session (a GET request) cannot write")
+    return connection
 
 
 def make_session_factory(engine: Engine, *, reading: bool = False) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ the opinion, the register entry and the audit event commit together or not at al
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, ColumnDefault, Table, bindparam, insert, select, update
@@ -27,6 +28,7 @@ from models import (
     Urgency,
     User,
 )
+from models.db import writing_connection
 from workflow import audit, clock, register
 from workflow.content import decision_hash
 from workflow.errors import (
@@ -82,6 +84,19 @@ _UPDATE_MEMO = update(_MEMO).where(_MEMO.c.id == bindparam("locked_memo_id"))
 _INSERT_OPINION = insert(_OPINION).returning(_OPINION.c.id)
 _INSERT_ROUTE_ROLE = insert(cast(Table, MemoRouteRole.__table__))
 _INSERT_MEMO = insert(_MEMO).returning(_MEMO.c.id)
+
+
+def _insert_as_stored(
+    session: Session, statement: Any, instance: Any, row: dict[str, Any] | None = None
+) -> None:
+    """Insert ``instance``'s values with ``statement`` (an INSERT ... RETURNING id) and add
+    it to the session as a stored object: its id set, nothing left for a flush to write.
+    ``row`` is what to insert when it differs from the instance's values."""
+    values = {column.key: getattr(instance, column.key) for column in statement.table.c}
+    values.pop("id")
+    instance.id = writing_connection(session).execute(statement, row or values).scalar_one()
+    make_transient_to_detached(instance)
+    session.add(instance)
 
 
 def _scalar_default(column: Column[Any]) -> Any:
@@ -263,13 +278,10 @@ def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
         "updated_at": now,
         **cleaned,
     }
+    memo = Memo(**values)
     # Columns left NULL are left out: a JSON column given None would store JSON null.
-    inserted = audit.writing_connection(session).execute(
-        _INSERT_MEMO, {name: value for name, value in values.items() if value is not None}
-    )
-    memo = Memo(id=inserted.scalar_one(), **values)
-    make_transient_to_detached(memo)  # it is stored: the session adds it as loaded
-    session.add(memo)
+    row = {name: value for name, value in values.items() if value is not None}
+    _insert_as_stored(session, _INSERT_MEMO, memo, row)
     set_committed_value(memo, "organisation", actor.organisation)
     set_committed_value(memo, "author", actor)
     # A new memo has neither: saying so spares the audit event's document hash a query
@@ -373,21 +385,30 @@ def attachment_data(
 
 def _write_opinion(session: Session, memo: Memo, values: dict[str, Any]) -> Opinion:
     """Insert the opinion and add it to ``memo.opinions`` as a stored object."""
+    opinion = Opinion(**values)
     try:
-        inserted = audit.writing_connection(session).execute(_INSERT_OPINION, values)
+        _insert_as_stored(session, _INSERT_OPINION, opinion)
     except IntegrityError as error:
         # The named unique constraint is the last line of defence against a double decision.
         raise AlreadyDecided("this step was already decided in this round") from error
-    opinion = Opinion(id=inserted.scalar_one(), **values)
-    make_transient_to_detached(opinion)  # it is stored: the session adds it as loaded
-    session.add(opinion)
     set_committed_value(memo, "opinions", [*memo.opinions, opinion])
     return opinion
 
 
+def _moved(memo: Memo, after: str, pending_role: str | None, now: datetime) -> dict[str, Any]:
+    """The memo's column changes of a move to ``after``: what ``_move`` and ``_touch`` do
+    to the object, as values for ``_write_memo``."""
+    return {
+        "state": after,
+        "pending_role": pending_role,
+        "version": memo.version + 1,
+        "updated_at": now,
+    }
+
+
 def _write_memo(session: Session, memo: Memo, changes: dict[str, Any]) -> None:
     """Store ``changes`` to the locked memo's columns and set them on ``memo`` as stored."""
-    audit.writing_connection(session).execute(_UPDATE_MEMO, {"locked_memo_id": memo.id, **changes})
+    writing_connection(session).execute(_UPDATE_MEMO, {"locked_memo_id": memo.id, **changes})
     for name, value in changes.items():
         set_committed_value(memo, name, value)
 
@@ -408,7 +429,7 @@ def submit(session: Session, memo_id: int, actor: User, version: int | None = No
         changes |= register.issue_number(session, memo)
         route = organisation_route(memo).without_roles_of(actor.role)
         changes["route_snapshot"] = route.as_data()
-        audit.writing_connection(session).execute(
+        writing_connection(session).execute(
             _INSERT_ROUTE_ROLE,
             [
                 {"memo_id": memo.id, "role": role, "organisation_id": memo.organisation_id}
@@ -416,12 +437,7 @@ def submit(session: Session, memo_id: int, actor: User, version: int | None = No
             ],
         )
     before, after, pending_role = _next_state(memo, "submit", route)
-    changes |= {
-        "state": after,
-        "pending_role": pending_role,
-        "version": memo.version + 1,
-        "updated_at": clock.utcnow_naive(),
-    }
+    changes |= _moved(memo, after, pending_role, clock.utcnow_naive())
     _write_memo(session, memo, changes)
     _record(
         session,
@@ -506,12 +522,7 @@ def _decide(
             "content_hash": bound_to,
         },
     )
-    changes: dict[str, Any] = {
-        "state": after,
-        "pending_role": pending_role,
-        "version": memo.version + 1,
-        "updated_at": now,
-    }
+    changes = _moved(memo, after, pending_role, now)
     if action == "return":
         changes["round"] = round_ + 1
     if action in ("sign", "reject"):

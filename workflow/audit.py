@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import AuditEvent, ChainHead, Memo, Opinion, User
-from models.db import READ_ONLY, ReadOnlySessionError
+from models.db import writing_connection
 from workflow import clock
 from workflow.canonical import GENESIS_HASH, canonical_json, format_utc, sha256_of
 from workflow.content import decision_hash, document_hash
@@ -80,15 +80,6 @@ _MOVE_HEAD = (
     .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
 )
 _INSERT_EVENT = insert(_EVENT)
-
-
-def writing_connection(session: Session) -> Connection:
-    """The session's connection, for Core writes. The ORM's guard on reading sessions
-    (models.db) sees flushes only, so Core writes ask here first."""
-    connection = session.connection()
-    if connection.get_execution_options().get(READ_ONLY, False):
-        raise ReadOnlySessionError("a reading session (a GET request) cannot write")
-    return connection
 
 
 def append_event(

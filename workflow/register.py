@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models import Memo, Organisation, RegisterCounter, RegisterEntry, RegisterStatus
+from models.db import writing_connection
 from workflow import clock
 
 
@@ -42,7 +43,7 @@ _INSERT_ENTRY = insert(cast(Table, RegisterEntry.__table__))
 
 
 def next_number(session: Session, organisation_id: int, year: int) -> int:
-    connection = session.connection()
+    connection = writing_connection(session)
     statement = _NEXT_NUMBER[connection.dialect.name]
     return int(
         connection.execute(
@@ -62,7 +63,7 @@ def issue_number(session: Session, memo: Memo) -> dict[str, Any]:
     changes (the memo row is written once)."""
     today = clock.local_today()
     sequence = next_number(session, memo.organisation_id, today.year)
-    session.connection().execute(
+    writing_connection(session).execute(
         _INSERT_ENTRY,
         {
             "organisation_id": memo.organisation_id,
