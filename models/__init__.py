@@ -19,6 +19,9 @@ from models.register import RegisterCounter, RegisterEntry, RegisterStatus
 from models.security import SecurityEvent
 from models.user import ADMIN_ROLE, OFFICER_ROLE, ApiToken, User
 
+# The memo table's text index is made with the table (its DDL hooks on create and drop).
+import models.search  # noqa: F401  isort: skip
+
 __all__ = [
     "ADMIN_ROLE",
     "OFFICER_ROLE",

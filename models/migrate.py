@@ -24,6 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 from sqlalchemy.pool import NullPool
 
+from models import search
 from models.base import Base
 from models.db import make_engine
 
@@ -138,7 +139,9 @@ def differences(url: str) -> list[Any]:
     empty when they agree. (Autogenerate does not compare CHECK constraints; the test
     suite compares those separately.)"""
     with _engine(url) as engine, engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": search.include_name}
+        )
         found = compare_metadata(context, Base.metadata)
         connection.rollback()
     return list(found)

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from config import Config
 from models import Base, migrate
-from models.db import make_engine
+from models.db import make_engine, make_session_factory
 
 
 def _postgres_url() -> str | None:
@@ -175,6 +175,47 @@ def test_a_database_made_before_migrations_is_adopted(fresh_url: Callable[[], st
     migrate.upgrade(url)
     assert migrate.current(url) == migrate.head()
     assert migrate.differences(url) == []
+
+
+def test_upgrading_indexes_the_memos_already_there_for_search(
+    fresh_url: Callable[[], str],
+) -> None:
+    """Migration 0008 adds the text index (models.search) to a database that already has
+    memos: they are found by a word of their subject right after the upgrade, as are
+    memos written after it."""
+    from tests.conftest import PASSWORD, seed_memo_fields
+    from workflow import actions, queries, seed
+    from workflow.accounts import find_user
+
+    url = fresh_url()
+    migrate.upgrade(url, "0007")
+    engine = make_engine(url, poolclass=NullPool)
+    sessions = make_session_factory(engine)
+
+    def write(subject: str) -> int:
+        with sessions.begin() as session:
+            officer = find_user(session, "officer")
+            assert officer is not None
+            fields = seed_memo_fields() | {"subject": subject}
+            return actions.create_memo(session, officer, **fields).id
+
+    def found(text: str) -> list[int]:
+        with sessions() as session:
+            officer = find_user(session, "officer")
+            assert officer is not None
+            return [memo.id for memo in queries.search(session, officer, text=text).items]
+
+    try:
+        with sessions.begin() as session:
+            seed.seed_organisation(session, PASSWORD)
+        before = write("ขอซ่อมแซมถนนลาดยาง หมู่ที่ 3")
+        write("ขอจัดซื้อวัสดุสำนักงาน")
+        migrate.upgrade(url)
+        assert found("ถนนลาดยาง") == [before]
+        after = write("ขอขุดลอกคูระบายน้ำ หมู่ที่ 3")
+        assert found("หมู่ที่ 3") == [after, before]
+    finally:
+        engine.dispose()
 
 
 def test_the_cli_initialises_and_reports_the_revision(tmp_path: Path) -> None:
