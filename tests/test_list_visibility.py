@@ -33,6 +33,9 @@ FILTERS: list[dict[str, Any]] = [
     {"text": "ลับ"},
     {"text": "พท 72001/1"},
     {"state": "signed", "text": "งบ"},
+    {"state": "signed", "text": "งบประมาณ"},
+    {"mine": True, "text": "ฉบับที่ 1"},
+    {"text": "ความเห็น"},
     {"mine": True, "state": "signed"},
 ]
 
@@ -190,3 +193,41 @@ def test_a_role_dropped_from_the_route_still_lists_its_older_memos(busy_office: 
                 expected = _expected(session, username, wanted)
                 assert _listed(session, username, wanted, size=3)[0] == expected, wanted
         assert _expected(session, "head", {"state": "signed"})  # not an empty comparison
+
+
+def _searched(office: Office, username: str, text: str) -> list[int]:
+    with office.sessions() as session:
+        return _listed(session, username, {"text": text}, size=50)[0]
+
+
+def test_search_follows_a_changed_subject_and_a_new_number(office: Office) -> None:
+    """The text index (models.search) follows the memo: an edited subject is found by its
+    new words and no longer by the old ones; a number given at submission is found."""
+    memo_id = office.create(subject="ขอซ่อมแซมถนนลาดยาง หมู่ที่ 3")
+    other = office.create(subject="ขอจัดซื้อวัสดุสำนักงาน")
+    assert _searched(office, "officer", "ถนนลาดยาง") == [memo_id]
+    office.act("officer", "edit", memo_id, subject="ขอขุดลอกคูระบายน้ำ หมู่ที่ 3")
+    assert _searched(office, "officer", "ถนนลาดยาง") == []
+    assert _searched(office, "officer", "คูระบายน้ำ") == [memo_id]
+    assert _searched(office, "officer", "หมู่ที่ 3") == [memo_id]
+    office.act("officer", "submit", other)
+    number = office.memo(other).number
+    assert number
+    assert _searched(office, "officer", number) == [other]
+    assert _searched(office, "officer", number.split("/")[0]) == [other]
+
+
+def test_search_text_is_taken_literally(office: Office) -> None:
+    """Wildcards and quotes in the search box are characters like any other, whether the
+    text is looked up in the index (three characters or more) or not."""
+    percent = office.create(subject="เบิกจ่าย 100% ของงบ")
+    underscore = office.create(subject="แฟ้ม a_b ของกอง")
+    quoted = office.create(subject='โครงการ "ตำบลสะอาด" ปี 2569')
+    office.create(subject="เบิกจ่าย 1000 บาท ของ ab งบ")
+    assert _searched(office, "officer", "100%") == [percent]
+    assert _searched(office, "officer", "0%") == [percent]
+    assert _searched(office, "officer", "a_b") == [underscore]
+    assert _searched(office, "officer", "_b") == [underscore]
+    assert _searched(office, "officer", '"ตำบลสะอาด"') == [quoted]
+    assert _searched(office, "officer", '"') == [quoted]
+    assert _searched(office, "officer", "ตำบลสะอาด ปี") == []
