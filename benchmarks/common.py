@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 # Users made by the benchmarks never log in; cheap hashes keep seeding quick.
@@ -241,3 +242,15 @@ def run_clients(
         for key, value in result.items():
             total[key] = total.get(key, 0.0) + value
     return total
+
+
+def query_plan(session: Session, target: Target, query: Any) -> list[str]:
+    """The plan of ``query`` with its values inlined: EXPLAIN QUERY PLAN on SQLite,
+    EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL."""
+    dialect = session.get_bind().dialect
+    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    if target.is_sqlite:
+        rows = session.execute(text("EXPLAIN QUERY PLAN " + sql)).all()
+        return [str(row[3]) for row in rows]
+    rows = session.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)).all()
+    return [row[0] for row in rows]

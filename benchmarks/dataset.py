@@ -56,6 +56,21 @@ MEMO_FIELDS = {
     "proposal": PROPOSAL,
 }
 
+# The subjects of the memos of history, for searches that match many, few or no memos: one
+# of SUBJECTS each (an eighth of the memos per subject), one in a thousand RARE_SUBJECT.
+SUBJECTS = (
+    SUBJECT,
+    "ขออนุมัติเดินทางไปราชการเพื่อเข้ารับการฝึกอบรม",
+    "ขออนุมัติจัดซื้อวัสดุสำนักงาน",
+    "รายงานผลการดำเนินงานประจำเดือน",
+    "ขอความเห็นชอบร่างแผนพัฒนาท้องถิ่น",
+    "ขออนุญาตใช้รถยนต์ส่วนกลาง",
+    "ขอซ่อมแซมถนนลาดยางสายหลักของตำบล",
+    "ขอเบิกค่าตอบแทนอาสาสมัครป้องกันภัยฝ่ายพลเรือน",
+)
+RARE_SUBJECT = "ขอความอนุเคราะห์รถบรรทุกน้ำดื่มช่วยเหลือผู้ประสบภัยแล้ง"
+RARE_SHARE = 0.001
+
 SECOND_ORGANISATION = "เทศบาลตำบลทดสอบสมรรถนะ"
 # (username suffix, full name, position, role)
 SECOND_PEOPLE = (
@@ -212,6 +227,7 @@ class _Writer:
     def memo(self, fate: str) -> None:
         """One memo that ends in ``fate``: signed, rejected, draft or pending_<step>."""
         author = self.users[random.choice(self.officers)]
+        subject = RARE_SUBJECT if random.random() < RARE_SHARE else random.choice(SUBJECTS)
         created = self.tick()
         memo = SimpleNamespace(
             id=self.next_memo,
@@ -233,7 +249,7 @@ class _Writer:
             secrecy="normal",
             opinions=[],
             attachments=[],
-            **MEMO_FIELDS,
+            **(MEMO_FIELDS | {"subject": subject}),
         )
         self.next_memo += 1
         self.event(memo, author, "create", None, "draft")

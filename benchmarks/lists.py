@@ -2,7 +2,7 @@
 what GET /memos and /api/v1/memos run) for readers who may see most memos (the head of
 office) and few (an officer, one of 20), with and without filters.
 
-    python benchmarks/lists.py [--size 100000] [--postgres URL] [--code CHECKOUT]
+    python benchmarks/lists.py [--size 100000] [--postgres URL] [--code CHECKOUT] [--explain]
 
 The office is built once (SIZE memos of history in the first organisation, 6,000 in a
 second, 100 waiting for the head of office; 20 officers each) in a SQLite file under the
@@ -10,7 +10,9 @@ temporary directory or a schema of the PostgreSQL database, both named after the
 revision of the checkout, and reused while its size matches. ``--code`` runs the queries
 of another checkout (an older commit in a ``git worktree``), on data built with that
 checkout's schema, for a before/after in one sitting. Each row is the median of 30
-calls, each in a new session, after 3 unmeasured ones.
+calls, each in a new session, after 3 unmeasured ones. ``--explain`` prints each case's
+page statement's plan after the table (EXPLAIN QUERY PLAN, or EXPLAIN ANALYZE on
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -29,9 +31,17 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("head of office", "head", {"state": "signed"}),
     ("head of office", "head", {"mine": True}),
     ("head of office", "head", {"text": "ไม่มีเรื่องนี้"}),
+    ("head of office", "head", {"text": "รถบรรทุกน้ำ"}),
+    ("head of office", "head", {"text": "เดินทางไปราชการ"}),
+    ("head of office", "head", {"text": "ขออนุมัติ"}),
+    ("head of office", "head", {"text": "/4242"}),
+    ("head of office", "head", {"text": "งบ"}),
     ("an officer (1 of 20)", "officer", {}),
     ("an officer (1 of 20)", "officer", {"mine": True}),
     ("an officer (1 of 20)", "officer", {"state": "signed"}),
+    ("an officer (1 of 20)", "officer", {"text": "ไม่มีเรื่องนี้"}),
+    ("an officer (1 of 20)", "officer", {"text": "รถบรรทุกน้ำ"}),
+    ("an officer (1 of 20)", "officer", {"text": "เดินทางไปราชการ"}),
 ]
 
 
@@ -41,6 +51,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL URL; SQLite when absent")
     parser.add_argument("--code", type=Path, help="the checkout whose queries are timed")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--explain", action="store_true", help="print the page query plans")
     options = parser.parse_args()
     code = (options.code or Path(__file__).resolve().parent.parent).resolve()
     sys.path.insert(0, str(code))
@@ -106,6 +117,17 @@ def main() -> None:
         label = ", ".join(f"{k}={v}" for k, v in filters.items()) or "none"
         p90 = statistics.quantiles(times, n=10)[-1]
         print(f"| {reader} | {label} | {statistics.median(times):.2f} | {p90:.2f} | {shown} |")
+    if options.explain:
+        from benchmarks.common import query_plan
+
+        for reader, username, filters in CASES:
+            with sessions() as session:
+                user = session.get(User, ids[username])
+                wanted = queries.ListFilter(**filters)
+                label = ", ".join(f"{k}={v}" for k, v in filters.items()) or "none"
+                print(f"\n-- {reader}, {label}")
+                page = queries.visible_page_query(session, user, wanted)
+                print("\n".join(query_plan(session, target, page)))
     engine.dispose()
 
 

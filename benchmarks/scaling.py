@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
 
 from benchmarks import dataset
-from benchmarks.common import Table, Target, fresh_schema, settle
+from benchmarks.common import Table, Target, fresh_schema, query_plan, settle
 from benchmarks.http import CONNECTIONS, WORKERS, Load, Request, load, memory_mb, web_login
 from benchmarks.http import memoflow_server as start_memoflow
 from models import User
@@ -156,6 +155,7 @@ def explain(target: Target, prepared: Prepared) -> list[str]:
         officer = session.get(User, prepared.people[0].officer)
         assert head is not None and officer is not None
         every, signed = queries.ListFilter(), queries.ListFilter(state="signed")
+        rare, common = (queries.ListFilter(text=t) for t in ("รถบรรทุกน้ำ", "เดินทางไปราชการ"))
         cases: list[tuple[str, Any]] = [
             ("inbox page (head of office)", _page(queries.inbox_query(session, head))),
             ("inbox count", _count(queries.inbox_query(session, head))),
@@ -168,10 +168,14 @@ def explain(target: Target, prepared: Prepared) -> list[str]:
              queries.visible_page_query(session, officer, every)),
             ("list count, capped (an officer)",
              queries.visible_count_query(session, officer, every)),
+            ("search page, a text in 0.1 % of the memos (head of office)",
+             queries.visible_page_query(session, head, rare)),
+            ("search count, a text in 12 % of the memos (head of office)",
+             queries.visible_count_query(session, head, common)),
         ]  # fmt: skip
         for title, query in cases:
             out.append(f"-- {title} ({target.label}, {prepared.memos:,} memos)")
-            out.extend(_plan(session, target, query))
+            out.extend(query_plan(session, target, query))
             out.append("")
     return out
 
@@ -184,16 +188,6 @@ def _count(query: Any) -> Any:
     from sqlalchemy import func
 
     return select(func.count()).select_from(query.order_by(None).subquery())
-
-
-def _plan(session: Session, target: Target, query: Any) -> list[str]:
-    dialect = session.get_bind().dialect
-    sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    if target.is_sqlite:
-        rows = session.execute(text("EXPLAIN QUERY PLAN " + sql)).all()
-        return [str(row[3]) for row in rows]
-    rows = session.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)).all()
-    return [row[0] for row in rows]
 
 
 # --- the run ----------------------------------------------------------------------------
