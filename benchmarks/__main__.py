@@ -81,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="time audit verification only at sizes up to this (it takes ~15 min at 1M)",
     )
+    run.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="measure (c) without first reading the SQLite file into the page cache",
+    )
     run.add_argument("--output", type=Path, help="also write the tables to this file")
     return parser
 
@@ -149,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 hello_memory,
                 profile.backlog,
                 options.verify_up_to,
+                warm_cache=not options.cold_cache,
             )
             for table in (results.http, results.scaling, results.verification, results.memory):
                 out += [table.render(), ""]

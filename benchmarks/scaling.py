@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from benchmarks import dataset
-from benchmarks.common import Table, Target, fresh_schema, query_plan, settle
+from benchmarks.common import Table, Target, fresh_schema, query_plan, settle, warm_file_cache
 from benchmarks.http import CONNECTIONS, WORKERS, Load, Request, load, memory_mb, web_login
 from benchmarks.http import memoflow_server as start_memoflow
 from models import User
@@ -224,6 +224,7 @@ def run(
     hello_memory: list[tuple[int, float, float]] | None = None,
     backlog: int = BACKLOG,
     verify_up_to: int | None = None,
+    warm_cache: bool = True,
 ) -> Results:
     results = Results(
         http=Table(
@@ -267,6 +268,8 @@ def run(
             cookie = web_login(server.base, "head", dataset.PASSWORD)
             for size in sizes:
                 grow(target, prepared, size)
+                if warm_cache:
+                    warm_file_cache(target)
                 requests = read_requests(prepared, cookie)
                 for name, chosen in requests.items():
                     _warm_up(server.base, chosen)
@@ -311,5 +314,11 @@ def run(
         f"History memos (92 % signed, 5 % rejected, 3 % drafts) plus {backlog} waiting at"
         f" each step; one connection, {latency_seconds:g} s per request and size; memos"
         " picked at random from the whole history."
+        + (
+            " The SQLite file was read once into the page cache before each size's"
+            " measurements (benchmarks.common.warm_file_cache)."
+            if warm_cache
+            else " Measured with whatever of the files the page cache held (--cold-cache)."
+        )
     )
     return results
