@@ -19,7 +19,7 @@ Neither is expressible as a model column or index, so this module owns their DDL
 models' ``create_all`` runs it after the memo table is made (the tests build their
 databases that way), and migration 0008 runs the same statements. ``workflow.queries``
 searches through the FTS5 table on SQLite. Alembic's comparison of models and database
-leaves what ``TEXT_INDEX_NAMES`` names to this module.
+leaves the text index to this module (``include_name``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,6 @@ from models.memo import Memo
 # The FTS5 table (SQLite) and the trigram indexes (PostgreSQL).
 TEXT_TABLE = "memo_text"
 SEARCH_INDEXES = ("ix_memo_subject_trgm", "ix_memo_number_trgm")
-# Every name the text index adds to a database (FTS5 makes shadow tables named after it).
-TEXT_INDEX_NAMES = (TEXT_TABLE, *SEARCH_INDEXES)
 # Three characters make a trigram: a shorter substring cannot be looked up in either index.
 SHORTEST_INDEXED = 3
 
@@ -123,17 +121,12 @@ def drop_text_index(connection: Connection) -> None:
         connection.execute(text(statement))
 
 
-def is_text_index_name(name: str | None, type_: str, _parents: object = None) -> bool:
-    """Whether ``name`` is part of the text index (for Alembic's ``include_name``: its
-    comparison of models and database must leave those to this module)."""
-    if type_ == "table":
-        return bool(name) and str(name).startswith(TEXT_TABLE)
-    return type_ == "index" and name in SEARCH_INDEXES
-
-
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Alembic's ``include_name`` hook: everything but the text index."""
-    return not is_text_index_name(name, type_)
+    """Alembic's ``include_name`` hook: everything but the text index, which its
+    comparison of models and database must leave to this module."""
+    if type_ == "table":
+        return not (name or "").startswith(TEXT_TABLE)
+    return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
 def _after_memo_created(_table: object, connection: Connection, **_: object) -> None:

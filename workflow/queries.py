@@ -170,10 +170,13 @@ class _Shape:
     text: bool
     # The text is long enough for the text index (models.search). On SQLite the roles' and
     # the admin's ways then start from the FTS5 table (``fts``); PostgreSQL's planner picks
-    # the trigram indexes by itself, and must not for a shorter text (``postgresql``).
+    # the trigram indexes by itself, and must not for a shorter text (``_conditions``).
     indexed_text: bool = False
-    fts: bool = False
-    postgresql: bool = False
+    dialect: str = "sqlite"
+
+    @property
+    def fts(self) -> bool:
+        return self.indexed_text and self.dialect == "sqlite"
 
 
 def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
@@ -181,7 +184,7 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if shape.state:
         found.append(Memo.state == bindparam("state"))
-    if shape.text and shape.postgresql and not shape.indexed_text:
+    if shape.text and shape.dialect == "postgresql" and not shape.indexed_text:
         # Too short for a trigram: PostgreSQL would still scan the whole trigram index for
         # a LIKE (300 ms at 100,000 memos, twice the walk). strpos is the same literal,
         # case-sensitive test, and no index serves it.
@@ -235,6 +238,9 @@ def _on_route_branch(shape: _Shape, index: int) -> Select[Any]:
     )
 
 
+# What an admin may see of the memos as such: the submitted ones that are not secret.
+_ADMIN_MAY_SEE = and_(Memo.route_snapshot.is_not(None), Memo.secrecy == Secrecy.normal.value)
+
 # The FTS5 table of models.search (SQLite), with the MATCH of its whole row.
 _TEXT_ROWS = table(TEXT_TABLE, column("rowid", Integer))
 _TEXT_MATCHES = literal_column(TEXT_TABLE).op("MATCH")(bindparam("match", type_=String))
@@ -253,7 +259,7 @@ def _matching_others(shape: _Shape) -> Select[Any]:
     narrows the candidates (FTS5 folds case a little more widely than SQLite's ``LIKE``)."""
     ways: list[ColumnElement[bool]] = []
     if shape.admin:
-        ways.append(and_(Memo.route_snapshot.is_not(None), Memo.secrecy == Secrecy.normal.value))
+        ways.append(_ADMIN_MAY_SEE)
     if shape.roles:
         roles = [bindparam(f"role_{index}", type_=String) for index in range(shape.roles)]
         on_route = select(MemoRouteRole.memo_id).where(
@@ -305,10 +311,7 @@ def _visible_ids(shape: _Shape) -> Subquery:
     else:
         if shape.admin:
             submitted_not_secret = select(Memo.id.label("id")).where(
-                Memo.organisation_id == bindparam("organisation_id"),
-                Memo.route_snapshot.is_not(None),
-                Memo.secrecy == Secrecy.normal.value,
-                *conditions,
+                Memo.organisation_id == bindparam("organisation_id"), _ADMIN_MAY_SEE, *conditions
             )
             branches.append(_newest(submitted_not_secret))
         branches.extend(_on_route_branch(shape, index) for index in range(shape.roles))
@@ -391,15 +394,13 @@ class _List:
 
 def _list(session: Session, user: User, wanted: ListFilter) -> _List:
     roles = _sharing_roles(session, user, wanted)
-    dialect = session.get_bind().dialect.name
     shape = _Shape(
         admin=user.is_admin and not wanted.mine,
         roles=len(roles),
         state=bool(wanted.state),
         text=bool(wanted.text),
         indexed_text=wanted.indexed_text,
-        fts=wanted.indexed_text and dialect == "sqlite",
-        postgresql=dialect == "postgresql",
+        dialect=session.get_bind().dialect.name,
     )
     page, count = _statements_for(shape)
     values = {
