@@ -16,6 +16,7 @@ The session, where one is needed to look up authorisations, is the memo's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, object_session
 
@@ -24,6 +25,9 @@ from workflow.acting import acting_for, holder_absent
 from workflow.errors import InvalidTransition, NotAllowed
 from workflow.machine import EDITABLE_STATES, available_actions
 from workflow.route import Route, Step, parse_route
+
+if TYPE_CHECKING:  # workflow.queries imports this module
+    from workflow.queries import MemoHeading
 
 AUTHOR_ACTIONS = frozenset({"submit", "withdraw"})
 STEP_ACTIONS = frozenset({"endorse", "return", "sign", "reject"})
@@ -44,13 +48,14 @@ class Standing:
         return self.authorisation.order_ref if self.authorisation else None
 
 
-def organisation_route(memo: Memo) -> Route:
+def organisation_route(memo: Memo | MemoHeading) -> Route:
     return parse_route(memo.organisation.route)
 
 
-def memo_route(memo: Memo) -> Route:
+def memo_route(memo: Memo | MemoHeading) -> Route:
     """The route the memo follows: its snapshot, or (before its first submission) the
-    organisation's route as it would apply to this author."""
+    organisation's route as it would apply to this author. A list's heading of a memo
+    will do: it carries the snapshot, the organisation and the author's role."""
     if memo.route_snapshot:
         return parse_route(memo.route_snapshot)
     return organisation_route(memo).without_roles_of(memo.author.role)

@@ -4,6 +4,7 @@ query plus one batch load; no per-row queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,9 +24,9 @@ from sqlalchemy import (
     table,
     union,
 )
-from sqlalchemy.orm import Session, defer, joinedload, lazyload
+from sqlalchemy.orm import Session
 
-from models import Memo, MemoRouteRole, Secrecy, User
+from models import Memo, MemoRouteRole, Organisation, Secrecy, User
 from models.search import SHORTEST_INDEXED, TEXT_TABLE
 from workflow.acting import acting_for, holder_absent
 from workflow.permissions import roles_of
@@ -39,9 +40,89 @@ PAGE_SIZE = 20
 COUNT_LIMIT = 1000
 
 
+# Headings are built twenty to a page on every list request: plain slotted dataclasses,
+# because a frozen one sets each field through object.__setattr__ (six times slower).
+@dataclass(slots=True)
+class Author:
+    """Who wrote a listed memo, as a list names them."""
+
+    full_name: str
+    position: str
+    role: str
+
+
+@dataclass(slots=True)
+class MemoHeading:
+    """What a list shows of a memo: its heading, never its body.
+
+    Lists read these columns as plain rows rather than loading ``Memo`` objects: building
+    twenty ORM objects with their authors was three quarters of the inbox's statement
+    (benchmarks/RESULTS.md). The attributes a list reads have a memo's names
+    (``heading.author.full_name``, ``heading.organisation``), so the API's summary and
+    the list templates take either. The memo's texts are not here at all, so a list
+    cannot start to load them memo by memo."""
+
+    id: int
+    number: str | None
+    date: date | None
+    state: str
+    version: int
+    subject: str
+    urgency: str
+    secrecy: str
+    updated_at: datetime
+    author: Author
+    # Every listed memo is of the reader's organisation: this is the reader's.
+    organisation: Organisation
+    # The route the memo was submitted with (a list names its state after its step);
+    # the inbox shows no state and leaves it None.
+    route_snapshot: list[dict[str, Any]] | None = None
+
+
+_HEADING_COLUMNS = (
+    Memo.id,
+    Memo.number,
+    Memo.date,
+    Memo.state,
+    Memo.version,
+    Memo.subject,
+    Memo.urgency,
+    Memo.secrecy,
+    Memo.updated_at,
+    User.full_name,
+    User.position,
+    User.role,
+)
+
+
+_WRITTEN_BY = User.id == Memo.author_id
+# A statement of heading rows, whatever its columns' types.
+HeadingRows = Select[*tuple[Any, ...]]
+
+
+def _heading(row: Any, organisation: Organisation) -> MemoHeading:
+    """A row of ``_HEADING_COLUMNS`` (and the route snapshot, for lists) as a heading."""
+    (id_, number, date_, state, version, subject, urgency, secrecy, updated_at) = row[:9]
+    full_name, position, role = row[9:12]
+    return MemoHeading(
+        id=id_,
+        number=number,
+        date=date_,
+        state=state,
+        version=version,
+        subject=subject,
+        urgency=urgency,
+        secrecy=secrecy,
+        updated_at=updated_at,
+        author=Author(full_name, position, role),
+        organisation=organisation,
+        route_snapshot=row[12] if len(row) > 12 else None,
+    )
+
+
 @dataclass
 class Page:
-    items: list[Memo]
+    items: list[MemoHeading]
     total: int
     page: int
     page_size: int
@@ -66,37 +147,22 @@ def deciding_roles(session: Session, user: User) -> list[str]:
     return sorted(roles)
 
 
-# Listed memos are all of the user's organisation, which is already in the session (it
-# came with the user), so it is taken from there rather than joined and decoded again on
-# every row (its route is JSON): about 15 % of an inbox request.
-# A list shows each memo's heading (webapp.api.serialize.memo_summary_json, the memo_list
-# macro), never its body: the three texts of up to 50,000 characters each stay in the
-# database. raiseload, so that a list which starts to show one fails its tests rather than
-# loading it memo by memo. The session keeps listed memos without these attributes: one
-# fetched again by id in the same session (session.get, actions.get_memo) raises when
-# they are read, so a request that lists does not act on a memo as well.
-_LIST_LOADING = (
-    lazyload(Memo.organisation),
-    joinedload(Memo.author).lazyload(User.organisation),
-    defer(Memo.background, raiseload=True),
-    defer(Memo.facts, raiseload=True),
-    defer(Memo.proposal, raiseload=True),
-)
-# The inbox shows no state (everything in it waits for the reader), so it does not read
-# the route snapshot either, JSON decoded on every row. The other lists name each memo's
-# state after its step in that snapshot.
-_INBOX_LOADING = (*_LIST_LOADING, defer(Memo.route_snapshot, raiseload=True))
-
-
 # The inbox is everyone's first page, and its statements differ between users and pages
 # only in their values, so they are built once, here, with named parameters: building a
 # new statement, its count and their cache keys on every request was about a fifth of an
-# inbox request's CPU (0.45 ms of 2.5).
+# inbox request's CPU (0.45 ms of 2.5). The inbox shows no state (everything in it waits
+# for the reader), so it does not read the route snapshot.
 _WAITING = (
     Memo.organisation_id == bindparam("organisation_id"),
     Memo.pending_role.in_(bindparam("roles", expanding=True)),
 )
-_INBOX = select(Memo).where(*_WAITING).order_by(Memo.updated_at, Memo.id).options(*_INBOX_LOADING)
+_INBOX = (
+    select(*_HEADING_COLUMNS)
+    .select_from(Memo)
+    .join(User, _WRITTEN_BY)
+    .where(*_WAITING)
+    .order_by(Memo.updated_at, Memo.id)
+)
 _INBOX_PAGE = _INBOX.limit(bindparam("limit", type_=Integer)).offset(
     bindparam("offset", type_=Integer)
 )
@@ -108,7 +174,7 @@ def _waiting_for(session: Session, user: User) -> dict[str, Any]:
     return {"organisation_id": user.organisation_id, "roles": deciding_roles(session, user)}
 
 
-def inbox_query(session: Session, user: User) -> Select[Memo]:
+def inbox_query(session: Session, user: User) -> HeadingRows:
     """Memos waiting for ``user``'s decision now, oldest first: the inbox's statement with
     ``user``'s values bound (to compile, explain or refine it)."""
     return _INBOX.params(_waiting_for(session, user))
@@ -121,7 +187,8 @@ def inbox(session: Session, user: User, page: int = 1, size: int = PAGE_SIZE) ->
     waiting = _waiting_for(session, user)
     total = session.execute(_INBOX_COUNT, waiting).scalar_one()
     rows = session.execute(_INBOX_PAGE, {**waiting, "limit": size, "offset": (page - 1) * size})
-    return Page(items=list(rows.scalars()), total=total, page=page, page_size=size)
+    items = [_heading(row, user.organisation) for row in rows]
+    return Page(items=items, total=total, page=page, page_size=size)
 
 
 def inbox_count(session: Session, user: User) -> int:
@@ -321,7 +388,7 @@ def _visible_ids(shape: _Shape) -> Subquery:
     return union(*members).subquery("visible")
 
 
-def _page_statement(shape: _Shape) -> Select[Memo]:
+def _page_statement(shape: _Shape) -> HeadingRows:
     ids = _visible_ids(shape)
     chosen = (
         select(ids.c.id)
@@ -329,7 +396,13 @@ def _page_statement(shape: _Shape) -> Select[Memo]:
         .limit(bindparam("page_size", type_=Integer))
         .offset(bindparam("page_offset", type_=Integer))
     )
-    return select(Memo).where(Memo.id.in_(chosen)).order_by(Memo.id.desc()).options(*_LIST_LOADING)
+    return (
+        select(*_HEADING_COLUMNS, Memo.route_snapshot)
+        .select_from(Memo)
+        .join(User, _WRITTEN_BY)
+        .where(Memo.id.in_(chosen))
+        .order_by(Memo.id.desc())
+    )
 
 
 def _count_statement(shape: _Shape) -> Select[int]:
@@ -339,10 +412,10 @@ def _count_statement(shape: _Shape) -> Select[int]:
     return select(func.count()).select_from(_visible_ids(shape))
 
 
-_statements: dict[_Shape, tuple[Select[Memo], Select[int]]] = {}
+_statements: dict[_Shape, tuple[HeadingRows, Select[int]]] = {}
 
 
-def _statements_for(shape: _Shape) -> tuple[Select[Memo], Select[int]]:
+def _statements_for(shape: _Shape) -> tuple[HeadingRows, Select[int]]:
     """The page and count statements of this shape, built on first use."""
     if shape not in _statements:
         _statements[shape] = (_page_statement(shape), _count_statement(shape))
@@ -387,7 +460,7 @@ def _sharing_roles(session: Session, user: User, wanted: ListFilter) -> list[str
 class _List:
     """A list as statements and their values."""
 
-    page: Select[Memo]
+    page: HeadingRows
     count: Select[int]
     values: dict[str, Any]
 
@@ -419,7 +492,7 @@ def _page_values(page: int, size: int) -> dict[str, int]:
 
 def visible_page_query(
     session: Session, user: User, wanted: ListFilter, page: int = 1, size: int = PAGE_SIZE
-) -> Select[Memo]:
+) -> HeadingRows:
     """One page of the memos ``user`` may see that pass ``wanted``, newest first, with
     the values bound (to compile, explain or refine it)."""
     found = _list(session, user, wanted)
@@ -448,9 +521,9 @@ def search(
     page = max(1, page)
     found = _list(session, user, ListFilter(state=state or None, text=text or None, mine=mine))
     total = session.execute(found.count, found.values | {"enough": COUNT_LIMIT + 1}).scalar_one()
-    items = session.execute(found.page, found.values | _page_values(page, size)).scalars()
+    rows = session.execute(found.page, found.values | _page_values(page, size))
     return Page(
-        items=list(items.unique()),
+        items=[_heading(row, user.organisation) for row in rows],
         total=min(total, COUNT_LIMIT),
         page=page,
         page_size=size,

@@ -8,6 +8,7 @@ from typing import Any
 from models import Memo, Opinion, User
 from workflow.audit import EventCheck
 from workflow.permissions import allowed_actions, can_edit, memo_route
+from workflow.queries import MemoHeading
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -28,7 +29,8 @@ def opinion_json(opinion: Opinion) -> dict[str, Any]:
     }
 
 
-def memo_summary_json(memo: Memo) -> dict[str, Any]:
+def memo_summary_json(memo: Memo | MemoHeading) -> dict[str, Any]:
+    """A memo's heading (the lists' items; the start of a whole memo's JSON)."""
     return {
         "id": memo.id,
         "number": memo.number,
