@@ -6,12 +6,16 @@ Digits are stored Arabic; conversion happens only when something is shown or pri
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from pythainlp.util import arabic_digit_to_thai_digit, thai_strftime
 
 from workflow.clock import to_local
 
 
+# Lists print a date on every row, and pythainlp's strftime costs more than the rest of
+# the row: the few hundred distinct dates a list shows are formatted once per process.
+@lru_cache(maxsize=4096)
 def thai_date(value: date, thai_digits: bool = False) -> str:
     """ "20 เมษายน 2565" (or "๒๐ เมษายน ๒๕๖๕")."""
     moment = datetime(value.year, value.month, value.day)

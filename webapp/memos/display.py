@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -66,7 +66,7 @@ def organisation_route(organisation: Organisation) -> Route:
     return parse_route(organisation.route)
 
 
-def state_label(state: str, memo: Memo | None = None) -> str:
+def state_label(state: str, memo: Memo | queries.MemoHeading | None = None) -> str:
     """ "รอหัวหน้าสำนักปลัดพิจารณา" for a pending state, the fixed label otherwise."""
     if state in FIXED_STATES:
         return str(FIXED_STATES[state])
@@ -158,9 +158,11 @@ def paper_view(memo: Memo) -> PaperView:
 
 def nav_inbox_count(user: User) -> int | None:
     """The number in the navigation bar; None if it cannot be had (an error page after a
-    database failure must still render)."""
+    database failure must still render). The inbox page has counted it already."""
     if user.is_admin:
         return None
+    if "inbox_count" in g:
+        return int(g.inbox_count)
     try:
         return queries.inbox_count(db_session(), user)
     except SQLAlchemyError:

@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -71,6 +72,7 @@ def inbox() -> Page:
     if _user().is_admin:
         return redirect(url_for("admin.users"))
     page = queries.inbox(db_session(), _user(), page=page_number(request))
+    g.inbox_count = page.total  # the navigation bar's number: counted already
     return render_template("memos/inbox.html", page=page)
 
 
