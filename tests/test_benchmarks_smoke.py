@@ -45,3 +45,21 @@ def test_the_benchmarks_run_at_a_tiny_size(tmp_path: Path) -> None:
         assert heading in written, heading
     assert "| bare Flask" in written
     assert "ix_memo_inbox" in written  # the inbox query uses its index
+
+
+def test_the_request_cost_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    """benchmarks/request_cost.py builds its office and times every request it names."""
+    command = [sys.executable, "benchmarks/request_cost.py", "--size", "200"]
+    command += ["--requests", "3", "--rounds", "1", "--workdir", str(tmp_path)]
+    completed = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith(f"| {REPO}")]
+    assert [row.split(" | ")[1] for row in rows] == [
+        "GET /api/v1/inbox",
+        "GET / (inbox page, HTML)",
+        "GET /api/v1/memos (list)",
+        "GET /memos (list page, HTML)",
+    ]
+    assert all(float(row.split(" | ")[2].rstrip(" |")) > 0 for row in rows)
