@@ -1,5 +1,6 @@
-"""Read-side queries: the inbox, the memos a user may see, search. Each is one indexed
-query plus one batch load; no per-row queries."""
+"""Read-side queries: the inbox, the memos a user may see, search. Each is a count (capped
+for lists) and one indexed statement for the page, whose rows are memo headings
+(``MemoHeading``), not memo objects; no per-row queries."""
 
 from __future__ import annotations
 
