@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BindParameter,
@@ -97,8 +97,10 @@ _HEADING_COLUMNS = (
 
 
 _WRITTEN_BY = User.id == Memo.author_id
-# A statement of heading rows, whatever its columns' types.
-HeadingRows = Select[*tuple[Any, ...]]
+if TYPE_CHECKING:
+    # A statement of heading rows, whatever its columns' types. For the type checker only:
+    # SQLAlchemy 2.0's Select takes no unpacked tuple at run time (2.1's does).
+    HeadingRows = Select[*tuple[Any, ...]]
 
 
 def _heading(row: Any, organisation: Organisation) -> MemoHeading:
