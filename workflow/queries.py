@@ -80,23 +80,25 @@ class MemoHeading:
     route_snapshot: list[dict[str, Any]] | None = None
 
 
+# The tables' own columns, not the mapped attributes (Memo.id...): a statement made only
+# of them runs as plain Core, without the ORM's compile and result steps (a sixth of the
+# inbox page statement's instructions). Both name the same columns.
+_MEMOS, _USERS = Memo.__table__.c, User.__table__.c
 _HEADING_COLUMNS = (
-    Memo.id,
-    Memo.number,
-    Memo.date,
-    Memo.state,
-    Memo.version,
-    Memo.subject,
-    Memo.urgency,
-    Memo.secrecy,
-    Memo.updated_at,
-    User.full_name,
-    User.position,
-    User.role,
+    _MEMOS.id,
+    _MEMOS.number,
+    _MEMOS.date,
+    _MEMOS.state,
+    _MEMOS.version,
+    _MEMOS.subject,
+    _MEMOS.urgency,
+    _MEMOS.secrecy,
+    _MEMOS.updated_at,
+    _USERS.full_name,
+    _USERS.position,
+    _USERS.role,
 )
-
-
-_WRITTEN_BY = User.id == Memo.author_id
+_WRITTEN_BY = _USERS.id == _MEMOS.author_id
 if TYPE_CHECKING:
     # A statement of heading rows, whatever its columns' types. For the type checker only:
     # SQLAlchemy 2.0's Select takes no unpacked tuple at run time (2.1's does).
@@ -156,20 +158,20 @@ def deciding_roles(session: Session, user: User) -> list[str]:
 # inbox request's CPU (0.45 ms of 2.5). The inbox shows no state (everything in it waits
 # for the reader), so it does not read the route snapshot.
 _WAITING = (
-    Memo.organisation_id == bindparam("organisation_id"),
-    Memo.pending_role.in_(bindparam("roles", expanding=True)),
+    _MEMOS.organisation_id == bindparam("organisation_id"),
+    _MEMOS.pending_role.in_(bindparam("roles", expanding=True)),
 )
 _INBOX = (
     select(*_HEADING_COLUMNS)
-    .select_from(Memo)
-    .join(User, _WRITTEN_BY)
+    .select_from(Memo.__table__)
+    .join(User.__table__, _WRITTEN_BY)
     .where(*_WAITING)
-    .order_by(Memo.updated_at, Memo.id)
+    .order_by(_MEMOS.updated_at, _MEMOS.id)
 )
 _INBOX_PAGE = _INBOX.limit(bindparam("limit", type_=Integer)).offset(
     bindparam("offset", type_=Integer)
 )
-_INBOX_COUNT = select(func.count()).select_from(Memo).where(*_WAITING)
+_INBOX_COUNT = select(func.count()).select_from(Memo.__table__).where(*_WAITING)
 
 
 def _waiting_for(session: Session, user: User) -> dict[str, Any]:
@@ -400,11 +402,11 @@ def _page_statement(shape: _Shape) -> HeadingRows:
         .offset(bindparam("page_offset", type_=Integer))
     )
     return (
-        select(*_HEADING_COLUMNS, Memo.route_snapshot)
-        .select_from(Memo)
-        .join(User, _WRITTEN_BY)
-        .where(Memo.id.in_(chosen))
-        .order_by(Memo.id.desc())
+        select(*_HEADING_COLUMNS, _MEMOS.route_snapshot)
+        .select_from(Memo.__table__)
+        .join(User.__table__, _WRITTEN_BY)
+        .where(_MEMOS.id.in_(chosen))
+        .order_by(_MEMOS.id.desc())
     )
 
 
