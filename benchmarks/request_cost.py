@@ -88,8 +88,11 @@ def build_office(workdir: Path, size: int, postgres: str | None) -> dict[str, st
     return {"url": target.url, "token": token, "password": dataset.PASSWORD, "label": target.label}
 
 
-def measure(code: Path, office: dict[str, str], requests: int, rounds: int) -> dict[str, float]:
-    """In this process, with ``code``'s application: CPU ms per request of each REQUESTS."""
+def measure(
+    code: Path, office: dict[str, str], requests: int, rounds: int, only: int | None = None
+) -> dict[str, float]:
+    """In this process, with ``code``'s application: CPU ms per request of each REQUESTS
+    (or of REQUESTS[only] alone)."""
     sys.path.insert(0, str(code))
     os.environ.setdefault("MEMOFLOW_HOME", tempfile.mkdtemp(prefix="memoflow_cost_"))
     from io import BytesIO
@@ -105,10 +108,12 @@ def measure(code: Path, office: dict[str, str], requests: int, rounds: int) -> d
     signed_in = browser.post("/login", data={"username": "head", "password": office["password"]})
     if signed_in.status_code != 302:
         raise RuntimeError("could not sign in as the head of office")
-    cookie = "; ".join(f"{c.key}={c.value}" for c in browser._cookies.values())
+    session_cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert session_cookie is not None
+    cookie = f"{session_cookie.key}={session_cookie.value}"
     headers = {"api": {"Authorization": f"Bearer {office['token']}"}, "html": {"Cookie": cookie}}
     results: dict[str, float] = {}
-    wanted = [REQUESTS[int(office["only"])]] if "only" in office else REQUESTS
+    wanted = REQUESTS if only is None else [REQUESTS[only]]
     for name, path, who in wanted:
         environ = EnvironBuilder(
             path=path, headers=headers[who], environ_base=browser.environ_base
@@ -154,9 +159,18 @@ def load_served(code: Path, office: dict[str, str], seconds: float) -> dict[str,
     return results
 
 
-def _child(code: Path, office: dict[str, str], requests: int, rounds: int, valgrind: bool) -> Any:
+def _child(
+    code: Path,
+    office: dict[str, str],
+    requests: int,
+    rounds: int,
+    valgrind: bool,
+    only: int | None = None,
+) -> Any:
     command = [sys.executable, __file__, "--measure", str(code), "--office", json.dumps(office)]
     command += ["--requests", str(requests), "--rounds", str(rounds)]
+    if only is not None:
+        command += ["--only", str(only)]
     if valgrind:
         command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
     env = os.environ | {"PYTHONPATH": str(code)}
@@ -182,10 +196,12 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--office", help=argparse.SUPPRESS)
+    parser.add_argument("--only", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.measure:  # the child: one checkout, one process
         office = json.loads(options.office)
-        print(json.dumps(measure(options.measure, office, options.requests, options.rounds)))
+        found = measure(options.measure, office, options.requests, options.rounds, options.only)
+        print(json.dumps(found))
         return
 
     if options.callgrind and options.postgres:
@@ -213,10 +229,10 @@ def main() -> None:
         for code in codes:
             for index, (name, _path, _who) in enumerate(REQUESTS):
                 # One request kind per child: REQUESTS[index] only.
-                counts = []
-                for requests in (options.requests, 4 * options.requests):
-                    single = dict(office, only=str(index))
-                    counts.append(_child(code, single, requests, 1, valgrind=True))
+                counts = [
+                    _child(code, office, requests, 1, valgrind=True, only=index)
+                    for requests in (options.requests, 4 * options.requests)
+                ]
                 per_request = (counts[1] - counts[0]) / (3 * options.requests)
                 print(f"| {code} | {name} | {per_request / 1e6:.2f} M |", flush=True)
         return
