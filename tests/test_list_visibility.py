@@ -217,6 +217,19 @@ def test_search_follows_a_changed_subject_and_a_new_number(office: Office) -> No
     assert _searched(office, "officer", number.split("/")[0]) == [other]
 
 
+def test_search_ignores_the_case_of_latin_letters(office: Office) -> None:
+    """A memo about "COVID-19" is found by "covid" and by "Co" on both databases, by its
+    author and by a reviewer on its route, whether the text is long enough for the text
+    index or not (SQLite's LIKE folds Latin case; PostgreSQL's would not)."""
+    memo_id = office.create(subject="ขอรับการสนับสนุนวัคซีน COVID-19 หมู่ที่ 5")
+    office.create(subject="ขอจัดซื้อวัสดุสำนักงาน")
+    office.act("officer", "submit", memo_id)
+    for username in ("officer", "head"):
+        for text in ("covid", "Covid-19", "co", "vId"):
+            assert _searched(office, username, text) == [memo_id], (username, text)
+    assert _searched(office, "head", "covid-20") == []
+
+
 def test_search_text_is_taken_literally(office: Office) -> None:
     """Wildcards and quotes in the search box are characters like any other, whether the
     text is looked up in the index (three characters or more) or not."""
