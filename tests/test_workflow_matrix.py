@@ -13,6 +13,8 @@ from models import AuditEvent
 from tests.conftest import PASSWORD, ApiClient, Office
 from workflow import accounts
 from workflow.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound
+from workflow.machine import TRIGGER_FOR_ACTION, fire, machine_for
+from workflow.route import default_route, parse_route
 
 STATES = [
     "draft",
@@ -198,3 +200,46 @@ def test_api_matrix(api: ApiClient, state: str) -> None:
                 error = response.get_json()["error"]
                 assert error["code"] and error["message"]
     assert not mismatches, "\n".join(mismatches)
+
+
+# The route's machine on its own (workflow.machine.fire), without a memo or a database.
+MACHINE_MOVES = {
+    ("draft", "submit"): "pending_head_of_office",
+    ("returned", "submit"): "pending_head_of_office",
+    ("pending_head_of_office", "endorse"): "pending_permanent_secretary",
+    ("pending_permanent_secretary", "endorse"): "pending_mayor",
+    ("pending_mayor", "sign"): "signed",
+    ("pending_mayor", "reject"): "rejected",
+    **{(state, "return"): "returned" for state in STATES if state.startswith("pending_")},
+    **{
+        (state, "withdraw"): "withdrawn"
+        for state in STATES
+        if state in ("draft", "returned") or state.startswith("pending_")
+    },
+}
+
+
+def test_the_machine_moves_exactly_as_the_route_says() -> None:
+    """Every (state, action) pair of the default route: the state it leads to, or
+    InvalidTransition; the shared machine keeps no model afterwards."""
+    route = default_route("อบต.ทดสอบ")
+    machine = machine_for(route)
+    models_before = list(machine.models)
+    for state in STATES:
+        for action in TRIGGER_FOR_ACTION:
+            expected = MACHINE_MOVES.get((state, action))
+            if expected is None:
+                with pytest.raises(InvalidTransition):
+                    fire(route, state, action)
+            else:
+                assert fire(route, state, action) == expected, (state, action)
+    assert machine.models == models_before
+
+
+def test_a_one_step_route_has_nothing_to_endorse() -> None:
+    """On a route of one step the step is the last: endorse is not possible (there is no
+    such event at all), sign is."""
+    route = parse_route([{"key": "mayor", "role": "mayor"}])
+    with pytest.raises(InvalidTransition):
+        fire(route, "pending_mayor", "endorse")
+    assert fire(route, "pending_mayor", "sign") == "signed"
