@@ -93,10 +93,12 @@ def append_event(
     to_state: str | None = None,
     opinion: str | None = None,
     details: dict[str, Any] | None = None,
+    content_hash: str | None = None,
 ) -> str:
     """Append one event to the organisation's chain and return its hash. Locks the chain
     head until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the
-    transaction holds the write lock). Flushes pending changes first; never commits."""
+    transaction holds the write lock). Flushes pending changes first; never commits.
+    ``content_hash`` is the memo's document hash when the caller has computed it."""
     session.flush()
     connection = writing_connection(session)
     last_seq, last_hash = connection.execute(
@@ -113,7 +115,7 @@ def append_event(
         "from_state": from_state,
         "to_state": to_state,
         "opinion": opinion,
-        "content_hash": document_hash(memo) if memo is not None else None,
+        "content_hash": None if memo is None else (content_hash or document_hash(memo)),
         "details": details or {},
         "at": clock.utcnow_naive(),
         "prev_hash": last_hash,

@@ -65,9 +65,15 @@ def opinion_record(opinion: Opinion) -> dict[str, Any]:
     }
 
 
-def decision_hash(memo: Memo, round_: int, before_opinion_id: int | None = None) -> str:
+def decision_hash(
+    memo: Memo,
+    round_: int,
+    before_opinion_id: int | None = None,
+    document: dict[str, Any] | None = None,
+) -> str:
     """Hash of what a decision in ``round_`` decided on: the document and the opinions of
-    that round written before it (all of them when ``before_opinion_id`` is None)."""
+    that round written before it (all of them when ``before_opinion_id`` is None).
+    ``document`` is ``memo_document(memo)`` when the caller has it already."""
     earlier = [
         opinion_record(opinion)
         for opinion in sorted(memo.opinions, key=lambda o: o.id)
@@ -75,4 +81,6 @@ def decision_hash(memo: Memo, round_: int, before_opinion_id: int | None = None)
         and opinion.id is not None
         and (before_opinion_id is None or opinion.id < before_opinion_id)
     ]
-    return sha256_of({"document": memo_document(memo), "round": round_, "opinions": earlier})
+    if document is None:
+        document = memo_document(memo)
+    return sha256_of({"document": document, "round": round_, "opinions": earlier})
