@@ -37,6 +37,16 @@ def _secret_key(home: Path) -> str:
     return key_file.read_text(encoding="utf-8").strip()
 
 
+def _trusted_proxies() -> int:
+    value = _env("MEMOFLOW_TRUSTED_PROXIES", "0") or "0"
+    if not value.isdigit():
+        raise ValueError(
+            "MEMOFLOW_TRUSTED_PROXIES must be the number of reverse proxies in front of"
+            f" memoflow (0, 1, 2 ...), not {value!r}"
+        )
+    return int(value)
+
+
 @dataclass
 class Config:
     """Settings of one memoflow process. Build with ``Config()`` to read the environment."""
@@ -51,6 +61,9 @@ class Config:
     PASSWORD_HASH: str = field(
         default_factory=lambda: _env("MEMOFLOW_PASSWORD_HASH", "argon2") or "argon2"
     )
+    # How many reverse proxies (nginx, a load balancer) stand in front of memoflow and
+    # set X-Forwarded-For/-Proto/-Host. 0 trusts none of those headers.
+    TRUSTED_PROXIES: int = field(default_factory=_trusted_proxies)
     TESTING: bool = False
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from config import Config
@@ -59,6 +60,15 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config.update(overrides)
+    if config.TRUSTED_PROXIES:
+        # Behind a proxy every request comes from the proxy's address: the login limit
+        # would count all clients as one, and the security log would name the proxy. The
+        # client's address is in X-Forwarded-For; only the entries the configured proxies
+        # added are believed, so a client cannot forge its way past the limit.
+        proxies = config.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

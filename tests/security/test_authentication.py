@@ -105,6 +105,81 @@ def test_the_default_login_rate_limit_stops_password_guessing(
         database(app).engine.dispose()
 
 
+def guess_from(client: Any, count: int, **headers: str) -> list[int]:
+    """``count`` wrong passwords for the mayor; their status codes."""
+    return [
+        client.post(
+            "/login", data={"username": "mayor", "password": f"guess-{n}"}, headers=headers
+        ).status_code
+        for n in range(count)
+    ]
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_login_limit(
+    tmp_path: Path, database_url: str, engine: Any
+) -> None:
+    """With no proxy configured (the default), X-Forwarded-For is not believed: a guesser
+    who sends a new address with every try is still stopped after ten, and the security
+    log records the address the connection came from."""
+    app = limited_app(tmp_path, database_url)
+    try:
+        office = Office(database(app).sessions)
+        client = app.test_client()
+        codes = [
+            guess_from(client, 1, **{"X-Forwarded-For": f"203.0.113.{n}"})[0] for n in range(11)
+        ]
+        assert codes == [200] * 10 + [429]
+        addresses = office.run(
+            lambda s: set(s.execute(select(SecurityEvent.remote_addr)).scalars())
+        )
+        assert addresses == {"127.0.0.1"}
+    finally:
+        database(app).engine.dispose()
+
+
+def test_behind_a_proxy_each_client_has_its_own_login_limit(
+    tmp_path: Path, database_url: str, engine: Any, monkeypatch: Any
+) -> None:
+    """MEMOFLOW_TRUSTED_PROXIES=1 (memoflow behind nginx): every request comes from the
+    proxy's address, and the client's is the last X-Forwarded-For entry. One guessing
+    client is stopped; another client behind the same proxy still signs in; the security
+    log names the clients, not the proxy; an entry the client forged before the proxy's
+    own is not believed."""
+    monkeypatch.setenv("MEMOFLOW_TRUSTED_PROXIES", "1")
+    app = limited_app(tmp_path, database_url)
+    try:
+        office = Office(database(app).sessions)
+        proxy = app.test_client()
+        guesser = {"X-Forwarded-For": "203.0.113.9"}
+        assert guess_from(proxy, 10, **guesser) == [200] * 10
+        assert guess_from(proxy, 1, **guesser) == [429]
+        forged = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
+        assert guess_from(proxy, 1, **forged) == [429]
+        colleague = proxy.post(
+            "/login",
+            data={"username": "mayor", "password": PASSWORD},
+            headers={"X-Forwarded-For": "192.168.1.25"},
+        )
+        assert colleague.status_code == 302
+        logged = office.run(
+            lambda s: [
+                (e.kind, e.remote_addr)
+                for e in s.execute(select(SecurityEvent).order_by(SecurityEvent.id)).scalars()
+            ]
+        )
+        assert logged[0] == ("login_failed", "203.0.113.9")
+        assert logged[-1] == ("login", "192.168.1.25")
+        assert "127.0.0.1" not in {address for _, address in logged}
+    finally:
+        database(app).engine.dispose()
+
+
+def test_a_wrong_proxy_count_is_refused_at_start(monkeypatch: Any) -> None:
+    monkeypatch.setenv("MEMOFLOW_TRUSTED_PROXIES", "nginx")
+    with pytest.raises(ValueError, match="MEMOFLOW_TRUSTED_PROXIES"):
+        Config(SECRET_KEY="t", DATABASE_URL="sqlite://")
+
+
 def redis_url() -> str:
     url = os.environ.get("MEMOFLOW_TEST_REDIS_URL", "")
     if not url:
