@@ -229,6 +229,11 @@ class ListFilter:
         """Whether the text is long enough to be looked up in the text index."""
         return self.text is not None and len(self.text) >= SHORTEST_INDEXED
 
+    @property
+    def has_case(self) -> bool:
+        """Whether the text holds a letter that has case (Latin, say; Thai has none)."""
+        return self.text is not None and self.text.lower() != self.text.upper()
+
 
 @dataclass(frozen=True)
 class _Shape:
@@ -244,6 +249,8 @@ class _Shape:
     # the admin's ways then start from the FTS5 table (``fts``); PostgreSQL's planner picks
     # the trigram indexes by itself, and must not for a shorter text (``_conditions``).
     indexed_text: bool = False
+    # The text holds a letter with case: PostgreSQL must then fold case (``_conditions``).
+    has_case: bool = False
     dialect: str = "sqlite"
 
     @property
@@ -257,29 +264,29 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     if shape.state:
         found.append(Memo.state == bindparam("state"))
     # A search ignores case on both databases, as SQLite's LIKE does for Latin letters
-    # ("covid" finds "COVID-19"); PostgreSQL's LIKE does not, so it is given ILIKE, which
-    # its trigram indexes serve as well. Thai has no case.
+    # ("covid" finds "COVID-19"). PostgreSQL's LIKE does not, so a text with a letter that
+    # has case is compared with both sides lowered there (ILIKE, which the trigram indexes
+    # serve too); a text without one (any Thai text) keeps the plain comparison, which
+    # finds the same memos without lowering every subject it tests (238 against 413 ms
+    # for a two-letter Thai text that walks the memos, benchmarks/RESULTS.md).
+    fold = shape.dialect == "postgresql" and shape.has_case
     if shape.text and shape.dialect == "postgresql" and not shape.indexed_text:
         # Too short for a trigram: PostgreSQL would still scan the whole trigram index for
-        # an ILIKE (300 ms at 100,000 memos, twice the walk). strpos of the lowered texts
-        # is the same literal test, and no index serves it.
-        wanted = func.lower(bindparam("text", type_=String))
-        found.append(
-            or_(
-                func.strpos(func.lower(Memo.subject), wanted) > 0,
-                func.strpos(func.lower(Memo.number), wanted) > 0,
-            )
-        )
-    elif shape.text and shape.dialect == "postgresql":
-        pattern: BindParameter[str] = bindparam("pattern", type_=String)
-        found.append(
-            or_(Memo.subject.ilike(pattern, escape="\\"), Memo.number.ilike(pattern, escape="\\"))
-        )
+        # a LIKE (300 ms at 100,000 memos, twice the walk). strpos is the same literal
+        # test, and no index serves it.
+        wanted: Any = bindparam("text", type_=String)
+        searched: list[Any] = [Memo.subject, Memo.number]
+        if fold:
+            wanted = func.lower(wanted)
+            searched = [func.lower(column) for column in searched]
+        found.append(or_(*(func.strpos(column, wanted) > 0 for column in searched)))
     elif shape.text:
-        pattern = bindparam("pattern", type_=String)
-        found.append(
-            or_(Memo.subject.like(pattern, escape="\\"), Memo.number.like(pattern, escape="\\"))
-        )
+        pattern: BindParameter[str] = bindparam("pattern", type_=String)
+        if fold:
+            matches = [column.ilike(pattern, escape="\\") for column in (Memo.subject, Memo.number)]
+        else:
+            matches = [column.like(pattern, escape="\\") for column in (Memo.subject, Memo.number)]
+        found.append(or_(*matches))
     return found
 
 
@@ -489,6 +496,7 @@ def _list(session: Session, user: User, wanted: ListFilter) -> _List:
         state=bool(wanted.state),
         text=bool(wanted.text),
         indexed_text=wanted.indexed_text,
+        has_case=wanted.has_case,
         dialect=session.get_bind().dialect.name,
     )
     page, count = _statements_for(shape)
