@@ -235,6 +235,9 @@ class ApiClient:
     def patch(self, username: str | None, path: str, json: Any = None, **kwargs: Any) -> Any:
         return self.client.patch(path, json=json, headers=self.headers(username), **kwargs)
 
+    def delete(self, username: str | None, path: str, **kwargs: Any) -> Any:
+        return self.client.delete(path, headers=self.headers(username), **kwargs)
+
     def act(self, username: str, memo_id: int, action: str, **body: Any) -> Any:
         return self.post(username, f"/api/v1/memos/{memo_id}/actions", {"action": action, **body})
 

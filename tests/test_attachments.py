@@ -6,8 +6,11 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
+from sqlalchemy import select
 
+from models import Blob
 from tests.conftest import ApiClient
+from workflow import audit
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
@@ -74,3 +77,78 @@ def test_path_names_are_kept_for_display_only(api: ApiClient) -> None:
         a["name"] for a in api.get("officer", f"/api/v1/memos/{memo_id}").get_json()["attachments"]
     ]
     assert names == ["passwd.txt", "รายงาน.txt", "ข้อมูล.txt"]
+
+
+# --- removing a file ------------------------------------------------------------------
+
+
+def attachments_of(api: ApiClient, memo_id: int) -> list[str]:
+    memo = api.get("officer", f"/api/v1/memos/{memo_id}").get_json()
+    return [attachment["name"] for attachment in memo["attachments"]]
+
+
+def stored_contents(api: ApiClient) -> set[str]:
+    return set(api.office.run(lambda s: list(s.execute(select(Blob.sha256)).scalars())))
+
+
+def test_the_author_removes_a_file_attached_by_mistake(api: ApiClient) -> None:
+    """The author takes one of two files off a draft: the memo keeps the other, its
+    version moves on, the file no longer downloads, its contents are deleted (no other
+    attachment has them), the audit log records the removal and still verifies."""
+    memo_id = api.office.create()
+    wrong = upload(api, memo_id, "บัตรประชาชน.png", PNG).get_json()  # type: ignore[attr-defined]
+    upload(api, memo_id, "รายงาน.pdf", PDF)
+    version = api.get("officer", f"/api/v1/memos/{memo_id}").get_json()["version"]
+    removed = api.delete(
+        "officer", f"/api/v1/memos/{memo_id}/attachments/{wrong['id']}?version={version}"
+    )
+    assert removed.status_code == 200, removed.get_json()
+    assert [a["name"] for a in removed.get_json()["attachments"]] == ["รายงาน.pdf"]
+    assert removed.get_json()["version"] == version + 1
+    assert attachments_of(api, memo_id) == ["รายงาน.pdf"]
+    gone = api.get("officer", f"/api/v1/memos/{memo_id}/attachments/{wrong['id']}")
+    assert gone.status_code == 404
+    assert wrong["sha256"] not in stored_contents(api)
+    events = api.get("officer", f"/api/v1/memos/{memo_id}/audit").get_json()["events"]
+    assert events[-1]["action"] == "detach"
+    assert events[-1]["details"]["name"] == "บัตรประชาชน.png"
+    assert api.office.run(lambda s: audit.verify(s).ok)
+    # The memo goes on as usual, bound to the one file it has now.
+    assert api.act("officer", memo_id, "submit").status_code == 200
+
+
+def test_contents_another_memo_uses_are_kept(api: ApiClient) -> None:
+    first, second = api.office.create(), api.office.create()
+    shared = upload(api, first, "รายงาน.pdf", PDF).get_json()  # type: ignore[attr-defined]
+    upload(api, second, "รายงาน-สำเนา.pdf", PDF)
+    assert api.delete("officer", f"/api/v1/memos/{first}/attachments/{shared['id']}").status_code
+    assert attachments_of(api, first) == []
+    assert shared["sha256"] in stored_contents(api)
+    kept = api.get("officer", f"/api/v1/memos/{second}").get_json()["attachments"][0]
+    download = api.get("officer", f"/api/v1/memos/{second}/attachments/{kept['id']}")
+    assert download.status_code == 200 and download.data == PDF
+
+
+def test_removing_a_file_is_refused_where_editing_is(api: ApiClient) -> None:
+    """Only the author, only while the memo is a draft or returned, only with the version
+    they saw, only a file of that memo: otherwise the right refusal and nothing changes."""
+    memo_id = api.office.create()
+    other_memo = api.office.create()
+    attachment = upload(api, memo_id, "รายงาน.pdf", PDF).get_json()  # type: ignore[attr-defined]
+    path = f"/api/v1/memos/{memo_id}/attachments/{attachment['id']}"
+    stale = api.delete("officer", path + "?version=1")
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "stale_version"
+    assert api.delete("palad", path).status_code == 404  # a draft is the author's alone
+    elsewhere = f"/api/v1/memos/{other_memo}/attachments/{attachment['id']}"
+    assert api.delete("officer", elsewhere).status_code == 404
+    assert api.delete("officer", path + "0").status_code == 404
+    assert api.delete(None, path).status_code == 401
+    api.act("officer", memo_id, "submit")
+    submitted = api.delete("officer", path)
+    assert submitted.status_code == 409
+    assert "สถานะปัจจุบัน" in submitted.get_json()["error"]["message"]
+    assert api.delete("head", path).status_code == 403
+    assert attachments_of(api, memo_id) == ["รายงาน.pdf"]
+    api.act("head", memo_id, "return", opinion="แนบไฟล์ผิดฉบับ")
+    assert api.delete("officer", path).status_code == 200
+    assert attachments_of(api, memo_id) == []

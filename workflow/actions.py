@@ -374,6 +374,43 @@ def add_attachment(
     return attachment
 
 
+def remove_attachment(
+    session: Session, memo_id: int, attachment_id: int, actor: User, version: int | None = None
+) -> Attachment:
+    """Take a file off a draft or returned memo (author only): attached by mistake, or
+    replaced by a newer copy. Returns the removed attachment. Its contents are deleted too
+    unless another attachment has the same contents. The audit event names the file; like
+    an edited text, the removed contents live on only as the hash earlier events recorded."""
+    memo = _lock_for_author_change(session, memo_id, actor, version, "detach")
+    _load_contents(session, memo, opinions=False)
+    attachment = next((a for a in memo.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        raise NotFound("attachment not found", attachment_id=attachment_id)
+    memo.attachments.remove(attachment)  # delete-orphan: the row goes at the flush
+    session.flush()
+    still_used = session.scalar(
+        select(Attachment.id).where(Attachment.sha256 == attachment.sha256).limit(1)
+    )
+    if still_used is None:
+        blob = session.get(Blob, attachment.sha256)
+        if blob is not None:
+            session.delete(blob)
+    _touch(memo)
+    _record(
+        session,
+        memo,
+        actor,
+        "detach",
+        (memo.state, memo.state),
+        details={
+            "attachment_id": attachment.id,
+            "name": attachment.filename,
+            "sha256": attachment.sha256,
+        },
+    )
+    return attachment
+
+
 def safe_display_name(filename: str) -> str:
     """The last path component of an uploaded name, for display; never used as a path.
     A name is one line: newline, carriage return and tab are refused like the other control

@@ -89,6 +89,24 @@ def test_seed_memo_from_draft_to_signed(
     page.click("button:has-text('อัปโหลด')")
     page.wait_for_url(re.compile(rf"/memos/{memo_id}$"))
     assert "แนบไฟล์ ita-measures-2565.csv แล้ว" in flash(page)
+    # A file attached by mistake comes off again; the browser asks first.
+    wrong = {"name": "ผิดฉบับ.csv", "mimeType": "text/csv", "buffer": SEED_CSV.read_bytes()}
+    page.set_input_files("#f-file", files=[wrong])
+    page.click("button:has-text('อัปโหลด')")
+    page.wait_for_url(re.compile(rf"/memos/{memo_id}$"))
+    files = page.locator(".file-name")
+    assert files.all_inner_texts() == ["ita-measures-2565.csv", "ผิดฉบับ.csv"]
+    remove = page.locator("button[aria-label='นำไฟล์ ผิดฉบับ.csv ออก']")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    remove.click()
+    assert files.all_inner_texts() == ["ita-measures-2565.csv", "ผิดฉบับ.csv"]
+    questions_asked: list[str] = []
+    page.once("dialog", lambda dialog: (questions_asked.append(dialog.message), dialog.accept()))
+    remove.click()
+    page.wait_for_load_state()
+    assert questions_asked == ["นำไฟล์ ผิดฉบับ.csv ออกจากบันทึกข้อความหรือไม่?"]
+    assert "นำไฟล์ ผิดฉบับ.csv ออกแล้ว" in flash(page)
+    assert files.all_inner_texts() == ["ita-measures-2565.csv"]
     shoot(page, "memo-draft")
     page.click("button[name=action][value=submit]")
     page.wait_for_load_state()
@@ -153,6 +171,8 @@ def test_seed_memo_from_draft_to_signed(
     assert [item.get_attribute("data-action") for item in verified.all()] == [
         "create",
         "attach",
+        "attach",
+        "detach",
         "submit",
         "endorse",
         "endorse",

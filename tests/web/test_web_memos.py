@@ -229,6 +229,42 @@ def test_upload_refusals(as_user: Any, app_office: Office, web_app: Any) -> None
     assert app_office.memo(memo_id).attachments == []
 
 
+def test_the_author_removes_an_attachment_with_its_button(as_user: Any, app_office: Office) -> None:
+    """On the edit page each file of a draft has a remove button (asking first); pressing
+    it takes that file off, says so in Thai and lists the removal in the history. Once
+    the memo is submitted nobody gets the button, and a stale page gets a conflict."""
+    memo_id = app_office.create()
+    officer = as_user("officer")
+    for name in ("ผิดฉบับ.csv", "ita-measures-2565.csv"):
+        with open(SEED_CSV, "rb") as handle:
+            officer.post(
+                f"/memos/{memo_id}/attachments",
+                {"file": (handle, name), "version": app_office.memo(memo_id).version},
+                content_type="multipart/form-data",
+            )
+    memo = app_office.memo(memo_id)
+    wrong = memo.attachments[0]
+    edit_page = officer.text(f"/memos/{memo_id}/edit")
+    assert 'class="upload-form"' in edit_page  # more files can be attached here too
+    assert edit_page.count('class="remove-form"') == 2
+    assert 'data-confirm="นำไฟล์ ผิดฉบับ.csv ออกจากบันทึกข้อความหรือไม่?"' in edit_page
+    stale = officer.post(
+        f"/memos/{memo_id}/attachments/{wrong.id}/remove", {"version": memo.version - 1}
+    )
+    assert stale.status_code == 409
+    removed = officer.post(
+        f"/memos/{memo_id}/attachments/{wrong.id}/remove",
+        {"version": memo.version, "back": "edit"},
+    )
+    assert removed.status_code == 302 and removed.location == f"/memos/{memo_id}/edit"
+    assert "นำไฟล์ ผิดฉบับ.csv ออกแล้ว" in officer.text(removed.location)
+    assert [a.filename for a in app_office.memo(memo_id).attachments] == ["ita-measures-2565.csv"]
+    assert "นำไฟล์แนบออก" in officer.text(f"/memos/{memo_id}")
+    officer.act(memo_id, "submit")
+    assert 'class="remove-form"' not in officer.text(f"/memos/{memo_id}")
+    assert 'class="remove-form"' not in as_user("head").text(f"/memos/{memo_id}")
+
+
 # --- the memo page and the actions ---------------------------------------------------
 
 

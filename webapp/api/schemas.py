@@ -80,6 +80,15 @@ class PageQuerySchema(ma.Schema):
     page = fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
 
 
+class VersionQuerySchema(ma.Schema):
+    """``?version=N``: the memo version the caller saw (a stale one gets 409)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    version = fields.Integer(load_default=None)
+
+
 class MemoListQuerySchema(PageQuerySchema):
     state = fields.String(load_default=None, validate=ma.validate.Length(max=80))
     q = fields.String(load_default=None, validate=ma.validate.Length(max=200))

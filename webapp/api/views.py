@@ -25,6 +25,7 @@ from webapp.api.schemas import (
     MemoSchema,
     PageQuerySchema,
     UploadSchema,
+    VersionQuerySchema,
 )
 from webapp.api.serialize import audit_json, memo_json, memo_summary_json
 from webapp.db import commit, db_session
@@ -169,6 +170,20 @@ def upload_attachment(files: dict[str, Any], memo_id: int) -> dict[str, Any]:
         "size": attachment.size,
         "sha256": attachment.sha256,
     }
+
+
+@blp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>", methods=["DELETE"])
+@blp.doc(security=SECURITY)
+@blp.arguments(VersionQuerySchema, location="query")
+@blp.response(200, MemoSchema)
+@token_required
+def remove_attachment(query: dict[str, Any], memo_id: int, attachment_id: int) -> dict[str, Any]:
+    """Remove a file from a draft or returned memo (author only); returns the memo."""
+    actions.remove_attachment(
+        db_session(), memo_id, attachment_id, api_user(), version=query.get("version")
+    )
+    commit()
+    return memo_json(actions.get_memo(db_session(), memo_id, api_user()), api_user())
 
 
 @blp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>", methods=["GET"])

@@ -36,6 +36,7 @@ ACTIONS = {
     "create": _l("Drafted"),
     "edit": _l("Edited"),
     "attach": _l("Attached a file"),
+    "detach": _l("Removed a file"),
     "submit": _l("Submitted"),
     "endorse": _l("Gave an opinion and passed it on"),
     "return": _l("Returned for revision"),

@@ -118,6 +118,8 @@ def _form_page(
             memo=memo,
             values=values,
             errors=errors,
+            # The attachments' upload form and remove buttons, under the edit form.
+            editable=memo is not None and can_edit(memo, _user()),
             urgencies=[(u.value, str(display.URGENCIES[u.value])) for u in Urgency],
             secrecies=[(s.value, str(display.SECRECIES[s.value])) for s in Secrecy],
         ),
@@ -288,6 +290,19 @@ def upload(memo_id: int) -> Page:
     commit()
     flash(_("Attached %(name)s.", name=attachment.filename), "success")
     return redirect(target)
+
+
+@bp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>/remove", methods=["POST"])
+@login_required
+def remove_attachment(memo_id: int, attachment_id: int) -> Response:
+    """Take a file off a draft or returned memo (the author's remove button)."""
+    back = request.form.get("back") == "edit"
+    removed = actions.remove_attachment(
+        db_session(), memo_id, attachment_id, _user(), version=version_of(request.form)
+    )
+    commit()
+    flash(_("Removed %(name)s.", name=removed.filename), "success")
+    return redirect(url_for("memos.edit" if back else "memos.show", memo_id=memo_id))
 
 
 @bp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>")
