@@ -8,9 +8,12 @@ and on PostgreSQL as well when this run's database is PostgreSQL
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -63,3 +66,25 @@ def test_the_request_cost_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
         "GET /memos (list page, HTML)",
     ]
     assert all(float(row.split(" | ")[2].rstrip(" |")) > 0 for row in rows)
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.skipif(
+    os.environ.get("MEMOFLOW_TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="engine_cost counts SQLite only; it ran in the SQLite pass of this suite",
+)
+def test_the_engine_cost_benchmark_counts_instructions_per_commit(tmp_path: Path) -> None:
+    """benchmarks/engine_cost.py runs memoflow's lifecycles under callgrind twice and
+    prints the instructions per commit (about two minutes: valgrind is slow to start)."""
+    command = [sys.executable, "benchmarks/engine_cost.py", "--no-peers"]
+    command += ["--seconds", "0.5", "2", "--workdir", str(tmp_path)]
+    completed = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| memoflow")]
+    assert len(rows) == 1
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    millions = float(cells[1].removesuffix(" M"))
+    assert 0.5 < millions < 100, rows  # a commit is millions of instructions, not zero
+    assert int(cells[3]) > 0
