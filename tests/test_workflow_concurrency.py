@@ -15,7 +15,7 @@ import pytest
 
 from models.db import make_engine, make_session_factory
 from tests.conftest import PASSWORD, Office, reset_schema
-from workflow import accounts, audit
+from workflow import accounts, actions, audit
 from workflow.errors import AlreadyDecided, StaleVersion, WorkflowError
 
 POSTGRES_URL = os.environ.get("MEMOFLOW_TEST_POSTGRES_URL")
@@ -99,4 +99,75 @@ def test_two_concurrent_endorsements_one_wins(racing_office: Office, carry_versi
         assert isinstance(losses[0], StaleVersion | AlreadyDecided)
         assert losses[0].status == 409
         assert len(office.memo(memo_id).opinions) == 1
+    assert office.run(lambda s: audit.verify(s).ok)
+
+
+CONTENTS = "มาตรการ,ผล\n1,ดำเนินการแล้ว\n".encode()
+
+
+def attach(session: Any, memo_id: int, name: str) -> int:
+    officer = Office.user(session, "officer")
+    return int(actions.add_attachment(session, memo_id, officer, name, CONTENTS).id)
+
+
+def downloadable(office: Office, memo_id: int, attachment_id: int) -> bytes:
+    def read(session: Any) -> bytes:
+        officer = Office.user(session, "officer")
+        return actions.attachment_data(session, memo_id, attachment_id, officer)[1]
+
+    return bytes(office.run(read))
+
+
+def in_a_thread(work: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except Exception as error:  # asserted on by the caller
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.parametrize("first", ["removal", "upload"])
+def test_removing_and_attaching_the_same_contents_at_once(
+    racing_office: Office, first: str
+) -> None:
+    """Memo A's author removes the last attachment with some contents while the same
+    contents are attached to memo B, with both transactions open at once: whichever
+    commits first, the second waits for it, B's file stays downloadable and A's is gone
+    (PostgreSQL: the contents' row lock; SQLite: one writer at a time)."""
+    office = racing_office
+    memo_a, memo_b = office.create(), office.create()
+    removed = office.run(lambda s: attach(s, memo_a, "เดิม.csv"))
+
+    def remove(session: Any) -> None:
+        officer = Office.user(session, "officer")
+        actions.remove_attachment(session, memo_a, removed, officer)
+
+    def upload() -> int:
+        return int(office.run(lambda s: attach(s, memo_b, "ใหม่.csv")))
+
+    opened = office.sessions()
+    try:
+        if first == "removal":
+            remove(opened)
+            thread, outcome = in_a_thread(upload)
+        else:
+            added = attach(opened, memo_b, "ใหม่.csv")
+            thread, outcome = in_a_thread(lambda: office.run(remove))
+        thread.join(timeout=1.0)
+        assert thread.is_alive(), "the second transaction did not wait for the first"
+        opened.commit()
+    finally:
+        opened.close()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert not isinstance(outcome[0], Exception), outcome
+    kept = outcome[0] if first == "removal" else added
+    assert downloadable(office, memo_b, kept) == CONTENTS
+    assert office.memo(memo_a).attachments == []
     assert office.run(lambda s: audit.verify(s).ok)

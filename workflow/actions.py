@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, ColumnDefault, Table, bindparam, insert, select, update
+from sqlalchemy import Column, ColumnDefault, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -350,7 +350,15 @@ def add_attachment(
     display_name = safe_display_name(filename)
     media_type = attachment_media_type(display_name, data, claimed_media_type)
     digest = hashlib.sha256(data).hexdigest()
-    if session.get(Blob, digest) is None:
+    # Contents already stored are shared, under a key-share lock (PostgreSQL; SQLite's
+    # writers are serialised anyway): a removal of the last attachment with these
+    # contents (remove_attachment) either finishes first, and they are stored afresh
+    # here, or waits and then sees this attachment and keeps them. Only the key is read,
+    # not the stored file.
+    stored = session.scalar(
+        select(Blob.sha256).where(Blob.sha256 == digest).with_for_update(key_share=True)
+    )
+    if stored is None:
         session.add(Blob(sha256=digest, size=len(data), data=data))
     attachment = Attachment(
         memo_id=memo.id,
@@ -388,13 +396,14 @@ def remove_attachment(
         raise NotFound("attachment not found", attachment_id=attachment_id)
     memo.attachments.remove(attachment)  # delete-orphan: the row goes at the flush
     session.flush()
-    still_used = session.scalar(
-        select(Attachment.id).where(Attachment.sha256 == attachment.sha256).limit(1)
-    )
+    # The contents' row is locked before asking whether another attachment has them:
+    # an upload of the same contents meanwhile (add_attachment) waits for this, or this
+    # waits for it and sees its attachment.
+    contents = attachment.sha256
+    session.execute(select(Blob.sha256).where(Blob.sha256 == contents).with_for_update())
+    still_used = session.scalar(select(Attachment.id).where(Attachment.sha256 == contents).limit(1))
     if still_used is None:
-        blob = session.get(Blob, attachment.sha256)
-        if blob is not None:
-            session.delete(blob)
+        session.execute(delete(Blob).where(Blob.sha256 == contents))
     _touch(memo)
     _record(
         session,
