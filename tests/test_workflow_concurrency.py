@@ -171,3 +171,31 @@ def test_removing_and_attaching_the_same_contents_at_once(
     assert downloadable(office, memo_b, kept) == CONTENTS
     assert office.memo(memo_a).attachments == []
     assert office.run(lambda s: audit.verify(s).ok)
+
+
+def test_the_same_new_contents_attached_to_two_memos_at_once(racing_office: Office) -> None:
+    """Two authors attach the same file, never stored before, at the same moment: both
+    succeed (the contents are stored once) and both download it."""
+    office = racing_office
+    for round_ in range(3):
+        memos = [office.create(), office.create()]
+        contents = CONTENTS + f"{round_},ใหม่\n".encode()
+
+        def upload(memo_id: int, contents: bytes = contents) -> int:
+            def work(session: Any) -> int:
+                officer = Office.user(session, "officer")
+                return int(
+                    actions.add_attachment(session, memo_id, officer, "ข้อมูล.csv", contents).id
+                )
+
+            return int(office.run(work))
+
+        results = race([lambda m=m: upload(m) for m in memos])
+        assert all(isinstance(result, int) for result in results), results
+        for memo_id, attachment_id in zip(memos, results, strict=True):
+            office_bytes = office.run(
+                lambda s, m=memo_id, a=attachment_id: actions.attachment_data(
+                    s, m, a, Office.user(s, "officer")
+                )[1]
+            )
+            assert office_bytes == contents

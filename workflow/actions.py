@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Column, ColumnDefault, Table, bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -333,6 +335,16 @@ def edit_memo(
     return memo
 
 
+def _store_contents_statement(insert: Any) -> Any:
+    return insert(Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"])
+
+
+_STORE_CONTENTS = {
+    "postgresql": _store_contents_statement(postgresql_insert),
+    "sqlite": _store_contents_statement(sqlite_insert),
+}
+
+
 def add_attachment(
     session: Session,
     memo_id: int,
@@ -359,7 +371,13 @@ def add_attachment(
         select(Blob.sha256).where(Blob.sha256 == digest).with_for_update(key_share=True)
     )
     if stored is None:
-        session.add(Blob(sha256=digest, size=len(data), data=data))
+        # Two uploads of the same new contents at once: the second waits for the first
+        # and then stores nothing (ON CONFLICT DO NOTHING) instead of failing.
+        connection = writing_connection(session)
+        connection.execute(
+            _STORE_CONTENTS[connection.dialect.name],
+            {"sha256": digest, "size": len(data), "data": data},
+        )
     attachment = Attachment(
         memo_id=memo.id,
         filename=display_name,
