@@ -193,9 +193,4 @@ def test_the_same_new_contents_attached_to_two_memos_at_once(racing_office: Offi
         results = race([lambda m=m: upload(m) for m in memos])
         assert all(isinstance(result, int) for result in results), results
         for memo_id, attachment_id in zip(memos, results, strict=True):
-            office_bytes = office.run(
-                lambda s, m=memo_id, a=attachment_id: actions.attachment_data(
-                    s, m, a, Office.user(s, "officer")
-                )[1]
-            )
-            assert office_bytes == contents
+            assert downloadable(office, memo_id, attachment_id) == contents

@@ -264,12 +264,17 @@ def _next_holder(memo: Memo) -> str:
 # --- attachments ----------------------------------------------------------------------
 
 
+def _attachments_page(memo_id: int) -> str:
+    """Where an attachment form returns to: the page it was on (``back``)."""
+    back = request.form.get("back") == "edit"
+    return url_for("memos.edit" if back else "memos.show", memo_id=memo_id)
+
+
 @bp.route("/memos/<int:memo_id>/attachments", methods=["POST"])
 @login_required
 def upload(memo_id: int) -> Page:
     """Attach a file to a draft or returned memo (multipart field ``file``)."""
-    back = request.form.get("back") == "edit"
-    target = url_for("memos.edit" if back else "memos.show", memo_id=memo_id)
+    target = _attachments_page(memo_id)
     try:
         filename, data, claimed_type = read_upload(
             request.files.get("file"), current_app.config["MAX_UPLOAD_BYTES"]
@@ -296,13 +301,12 @@ def upload(memo_id: int) -> Page:
 @login_required
 def remove_attachment(memo_id: int, attachment_id: int) -> Response:
     """Take a file off a draft or returned memo (the author's remove button)."""
-    back = request.form.get("back") == "edit"
     removed = actions.remove_attachment(
         db_session(), memo_id, attachment_id, _user(), version=version_of(request.form)
     )
     commit()
     flash(_("Removed %(name)s.", name=removed.filename), "success")
-    return redirect(url_for("memos.edit" if back else "memos.show", memo_id=memo_id))
+    return redirect(_attachments_page(memo_id))
 
 
 @bp.route("/memos/<int:memo_id>/attachments/<int:attachment_id>")
