@@ -214,7 +214,8 @@ class Attachment(Base):
     filename: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(150))
     size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    # Indexed: a removal asks whether other attachments share the contents (migration 0009).
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from io import BytesIO
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from models import Blob
 from tests.conftest import ApiClient
-from workflow import audit
+from workflow import actions, audit
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
@@ -152,3 +153,26 @@ def test_removing_a_file_is_refused_where_editing_is(api: ApiClient) -> None:
     api.act("head", memo_id, "return", opinion="แนบไฟล์ผิดฉบับ")
     assert api.delete("officer", path).status_code == 200
     assert attachments_of(api, memo_id) == []
+
+
+def test_whether_contents_are_still_used_is_answered_from_an_index(api: ApiClient) -> None:
+    """Removing a file asks whether any attachment, of any memo, still has its contents.
+    The question reads ix_attachment_sha256 (migration 0009), not every attachment ever
+    uploaded: the plan on this database names the index."""
+    memo_id = api.office.create()
+    upload(api, memo_id, "รายงาน.pdf", PDF)
+    query = actions.CONTENTS_STILL_USED.params(sha256="0" * 64)
+
+    def plan(session: Session) -> str:
+        dialect = session.get_bind().dialect
+        sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "sqlite":
+            return " ".join(
+                str(row[-1]) for row in session.execute(text("EXPLAIN QUERY PLAN " + sql))
+            )
+        # PostgreSQL reads a table this small from start to end whatever the indexes; with
+        # sequential scans priced out it shows whether an index could answer.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        return " ".join(str(row[0]) for row in session.execute(text("EXPLAIN " + sql)))
+
+    assert "ix_attachment_sha256" in api.office.run(plan)

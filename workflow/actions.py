@@ -400,6 +400,10 @@ def add_attachment(
     return attachment
 
 
+# Whether any attachment has these contents: answered from ix_attachment_sha256.
+CONTENTS_STILL_USED = select(Attachment.id).where(Attachment.sha256 == bindparam("sha256")).limit(1)
+
+
 def remove_attachment(
     session: Session, memo_id: int, attachment_id: int, actor: User, version: int | None = None
 ) -> Attachment:
@@ -419,7 +423,7 @@ def remove_attachment(
     # waits for it and sees its attachment.
     contents = attachment.sha256
     session.execute(select(Blob.sha256).where(Blob.sha256 == contents).with_for_update())
-    still_used = session.scalar(select(Attachment.id).where(Attachment.sha256 == contents).limit(1))
+    still_used = session.scalar(CONTENTS_STILL_USED, {"sha256": contents})
     if still_used is None:
         session.execute(delete(Blob).where(Blob.sha256 == contents))
     _touch(memo)
