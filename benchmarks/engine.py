@@ -25,9 +25,8 @@ from benchmarks.common import (
     run_clients,
 )
 from benchmarks.dataset import MEMO_FIELDS, People, seed_people
-from models import User
 from models.db import make_engine, make_session_factory
-from workflow import actions
+from workflow import accounts, actions
 
 TRANSITIONS_PER_MEMO = 4  # submit, endorse, endorse, sign
 COMMITS_PER_MEMO = 5  # and create
@@ -103,7 +102,7 @@ def lifecycle_client(
 
     def step(actor_id: int, work: Any) -> Any:
         with sessions.begin() as session:
-            actor = session.get(User, actor_id)
+            actor = accounts.load_user(session, actor_id)
             return work(session, actor)
 
     def lifecycle(deadline: float | None) -> tuple[int, int, int]:

@@ -62,7 +62,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # A reading transaction takes no write lock, so in WAL mode it neither waits for
         # writers nor makes them wait; everything else takes the write lock up front.
         read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        # Straight to the driver: BEGIN is the same SQL either way, and exec_driver_sql
+        # ran a whole statement execution (events, result, cursor) on every transaction
+        # (benchmarks/RESULTS.md, seventh pass).
+        driver_connection = connection.connection.driver_connection
+        driver_connection.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from models import AuditEvent
 from tests.conftest import PASSWORD, ApiClient, Office
 from workflow import accounts
-from workflow.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound
+from workflow.errors import AlreadyDecided, InvalidTransition, NotAllowed, NotFound, RouteError
 from workflow.machine import TRIGGER_FOR_ACTION, fire, machine_for
 from workflow.route import default_route, parse_route
 
@@ -243,3 +243,23 @@ def test_a_one_step_route_has_nothing_to_endorse() -> None:
     with pytest.raises(InvalidTransition):
         fire(route, "pending_mayor", "endorse")
     assert fire(route, "pending_mayor", "sign") == "signed"
+
+
+def test_a_route_read_again_is_the_same_route_and_a_changed_one_is_not() -> None:
+    """parse_route remembers routes it built (every decision reads its memo's snapshot):
+    the same data gives the same route, the organisation's name still fills each label,
+    data changed in place gives the changed route, and bad data is refused every time."""
+    data = [
+        {"key": "head", "role": "head_of_office", "label": "ความเห็น {organisation}"},
+        {"key": "mayor", "role": "mayor", "title": "นายก{organisation}"},
+    ]
+    first = parse_route(data, "อบต.ท่าข้าม")
+    assert parse_route(data, "อบต.ท่าข้าม") == first
+    assert first.steps[0].label == "ความเห็น อบต.ท่าข้าม"
+    assert parse_route(data, "อบต.บางปลา").steps[1].title == "นายกอบต.บางปลา"
+    data[0]["role"] = "palad"
+    assert parse_route(data, "อบต.ท่าข้าม").roles == {"palad", "mayor"}
+    duplicated = [{"key": "mayor", "role": "mayor"}, {"key": "mayor", "role": "palad"}]
+    for _ in range(2):
+        with pytest.raises(RouteError, match="unique"):
+            parse_route(duplicated)

@@ -88,14 +88,14 @@ def register_extensions(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Any:
-    from models import User
+    from workflow.accounts import load_user as load_user_by_id
 
     # The cookie holds "<id>:<nonce>" (models.User.get_id); a nonce replaced at logout or
     # at a password reset no longer matches, so an older copy of the cookie is worthless.
     number, _, nonce = user_id.partition(":")
     if not number.isdigit() or len(number) > 12:
         return None
-    user = db.db_session().get(User, int(number))
+    user = load_user_by_id(db.db_session(), int(number))
     if user is None or not user.active or not hmac.compare_digest(user.session_nonce, nonce):
         return None
     return user

@@ -94,10 +94,11 @@ def _insert_as_stored(
 ) -> None:
     """Insert ``instance``'s values with ``statement`` (an INSERT ... RETURNING id) and add
     it to the session as a stored object: its id set, nothing left for a flush to write.
-    ``row`` is what to insert when it differs from the instance's values."""
-    values = {column.key: getattr(instance, column.key) for column in statement.table.c}
-    values.pop("id")
-    instance.id = writing_connection(session).execute(statement, row or values).scalar_one()
+    ``row`` is what to insert when the caller has it already (every column but the id)."""
+    if row is None:
+        row = {column.key: getattr(instance, column.key) for column in statement.table.c}
+        row.pop("id")
+    instance.id = writing_connection(session).execute(statement, row).scalar_one()
     make_transient_to_detached(instance)
     session.add(instance)
 
@@ -477,7 +478,7 @@ def _write_opinion(session: Session, memo: Memo, values: dict[str, Any]) -> Opin
     """Insert the opinion and add it to ``memo.opinions`` as a stored object."""
     opinion = Opinion(**values)
     try:
-        _insert_as_stored(session, _INSERT_OPINION, opinion)
+        _insert_as_stored(session, _INSERT_OPINION, opinion, values)
     except IntegrityError as error:
         # The named unique constraint is the last line of defence against a double decision.
         raise AlreadyDecided("this step was already decided in this round") from error

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,38 @@ def parse_route(data: Any, organisation_name: str = "") -> Route:
 
     ``{organisation}`` in labels and titles is replaced by the organisation's name.
     """
+    # Every decision reads its memo's route snapshot, often more than once, and there
+    # are only a few distinct routes: data seen before gives the Route built then (a
+    # Route cannot change). Only valid data is remembered, and only text values.
+    frozen = _frozen(data)
+    if frozen is None:
+        return _build_route(data, organisation_name)
+    return _remembered_route(frozen, organisation_name)
+
+
+def _frozen(data: Any) -> tuple[tuple[tuple[str, str], ...], ...] | None:
+    """A list of steps of text values as a hashable key; None for anything else."""
+    if not isinstance(data, list):
+        return None
+    frozen = []
+    for item in data:
+        if not isinstance(item, dict):
+            return None
+        pairs = tuple(item.items())
+        if not all(isinstance(key, str) and isinstance(value, str) for key, value in pairs):
+            return None
+        frozen.append(pairs)
+    return tuple(frozen)
+
+
+@lru_cache(maxsize=512)
+def _remembered_route(
+    frozen: tuple[tuple[tuple[str, str], ...], ...], organisation_name: str
+) -> Route:
+    return _build_route([dict(pairs) for pairs in frozen], organisation_name)
+
+
+def _build_route(data: Any, organisation_name: str) -> Route:
     if isinstance(data, dict):
         data = data.get("steps")
     if not isinstance(data, list) or not data:
