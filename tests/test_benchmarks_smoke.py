@@ -88,3 +88,33 @@ def test_the_engine_cost_benchmark_counts_instructions_per_commit(tmp_path: Path
     millions = float(cells[1].removesuffix(" M"))
     assert 0.5 < millions < 100, rows  # a commit is millions of instructions, not zero
     assert int(cells[3]) > 0
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+@pytest.mark.skipif(
+    os.environ.get("MEMOFLOW_TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="statement_cost counts SQLite only; it ran in the SQLite pass of this suite",
+)
+def test_the_statement_cost_benchmark_prices_a_statement(tmp_path: Path) -> None:
+    """benchmarks/statement_cost.py counts what a transaction and one statement cost
+    through a layer: here the ORM's, a few transactions under valgrind (about a minute),
+    and the driver's and Core's transactions run once without it."""
+    command = [sys.executable, "benchmarks/statement_cost.py", "--transactions", "3", "9"]
+    command += ["--statements", "2", "--layers", "ORM", "--workdir", str(tmp_path)]
+    completed = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| ORM")]
+    assert len(rows) == 1, completed.stdout
+    transaction, statement = (
+        float(cell.strip().removesuffix(" k").replace(",", ""))
+        for cell in rows[0].strip("|").split("|")[1:]
+    )
+    # Hundreds of thousands of instructions each, not zero or noise.
+    assert transaction > 10 and statement > 10, rows
+    for layer in ("driver", "Core"):
+        child = [sys.executable, "benchmarks/statement_cost.py", "--child", layer]
+        child += [str(tmp_path / f"{layer}.sqlite3"), "2", "2"]
+        ran = subprocess.run(child, cwd=REPO, capture_output=True, text=True, check=False)
+        assert ran.returncode == 0 and '"transactions": 2' in ran.stdout, ran.stderr[-3000:]
