@@ -1,17 +1,23 @@
 """Reading and writing transactions: on SQLite a GET request reads in a deferred
-transaction, so it does not queue behind a writer; a reading session refuses to write."""
+transaction, so it does not queue behind a writer; a reading session refuses to write;
+writers queue for SQLite's write lock and give up, with a database error, only after the
+busy timeout."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Memo
-from models.db import ReadOnlySessionError, make_session_factory
+from models import Memo, db
+from models.db import ReadOnlySessionError, make_engine, make_session_factory
 from tests.conftest import ApiClient, Office
 
 
@@ -49,3 +55,58 @@ def test_get_does_not_wait_for_a_writer(engine: Engine, api: ApiClient, app: Any
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_a_writer_waits_for_the_write_lock_and_takes_it_when_it_is_free(
+    tmp_path: Path,
+) -> None:
+    """On SQLite a second writer waits while the first holds the write lock, then writes;
+    it does not fail, and what the first wrote is there before what it writes."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'writers.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE entry (n INTEGER)"))
+    released = threading.Event()
+
+    def second_writer() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO entry VALUES (2)"))
+        released.set()
+
+    with engine.begin() as first:
+        first.execute(text("INSERT INTO entry VALUES (1)"))
+        waiting = threading.Thread(target=second_writer)
+        waiting.start()
+        assert not released.wait(0.3)  # still waiting for the lock
+    waiting.join(10)
+    assert released.is_set()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT n FROM entry ORDER BY rowid")).scalars().all() == [
+            1,
+            2,
+        ]
+    engine.dispose()
+
+
+def test_a_writer_that_waits_too_long_fails_with_a_database_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the busy timeout the waiting writer gets SQLAlchemy's OperationalError ("the
+    database is locked"), which callers catching SQLAlchemyError handle (an error page's
+    inbox count, for one), and the connection works again afterwards."""
+    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE entry (n INTEGER)"))
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"), engine.begin() as connection:
+            connection.execute(text("INSERT INTO entry VALUES (1)"))
+        assert 0.2 <= time.monotonic() - started < 5
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO entry VALUES (1)"))
+    engine.dispose()
