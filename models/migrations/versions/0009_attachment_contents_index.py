@@ -25,8 +25,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # A plain CREATE INDEX on both databases: no batch mode, which on SQLite would copy
-    # the table for nothing.
+    # A plain CREATE INDEX on both databases: adding an index changes no table, so
+    # batch mode (docs/migrations.md) has nothing to do here.
     op.create_index("ix_attachment_sha256", "attachment", ["sha256"], unique=False)
 
 
