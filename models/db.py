@@ -3,8 +3,7 @@
 SQLite needs care to be correct under concurrent writers: pysqlite begins transactions
 lazily, so two requests can both read and then collide when upgrading to a write lock.
 Every transaction therefore starts with ``BEGIN IMMEDIATE`` (SQLAlchemy's documented
-recipe), the journal is WAL and writers queue for the write lock, trying again every
-2 ms at most, instead of failing (up to a busy timeout of 30 s).
+recipe), the journal is WAL and a busy timeout makes writers queue instead of failing.
 With that, "row locks" on SQLite are the database-wide write lock, and the same service
 code is correct on both databases.
 """
@@ -12,7 +11,6 @@ code is correct on both databases.
 from __future__ import annotations
 
 import sqlite3
-import time
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -72,49 +70,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # as they were, so that callers catching SQLAlchemyError still catch them.
         driver_connection = connection.connection.driver_connection
         try:
-            if read_only:
-                driver_connection.execute("BEGIN DEFERRED")
-            else:
-                _begin_writing(driver_connection)
+            driver_connection.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             raise DBAPIError.instance(
                 "BEGIN", None, error, sqlite3.Error, dialect=connection.dialect
             ) from error
 
     return engine
-
-
-# How long a writer sleeps between tries for the write lock, at first and at most.
-WRITE_LOCK_FIRST_PAUSE_S = 0.0002
-WRITE_LOCK_LONGEST_PAUSE_S = 0.002
-
-
-def _begin_writing(driver_connection: sqlite3.Connection) -> None:
-    """``BEGIN IMMEDIATE``, waiting up to the busy timeout for the write lock in steps of
-    at most 2 ms. SQLite's own busy handler sleeps 1, 2, 5, 10, ... up to 100 ms between
-    tries, so a writer that has waited a while sleeps long and newcomers take the lock
-    ahead of it: decisions served at 32 connections waited up to 1.2-1.5 s at p99
-    (benchmarks/RESULTS.md, b). Here each waiter tries again within 2 ms of the lock
-    being free. Python's sqlite3 cannot install a busy handler of its own, so the busy
-    timeout is off while this waits and back on for the rest of the transaction."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    pause = WRITE_LOCK_FIRST_PAUSE_S
-    driver_connection.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                driver_connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                # The low byte is the primary code: SQLITE_BUSY and its extended forms
-                # (another connection recovering the WAL, for one) all mean "try again".
-                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
-                if not busy or time.monotonic() > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, WRITE_LOCK_LONGEST_PAUSE_S)
-    finally:
-        driver_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def read_only(engine: Engine) -> Engine:
