@@ -63,9 +63,8 @@ def memoflow_child(path: Path, seconds: float) -> dict[str, float]:
     return lifecycle_client(target, people, start=_Go(), seconds=seconds)
 
 
-def _counted(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, int]:
-    """(instructions, commits) of ``command`` under callgrind; it prints its counters as
-    the last line of JSON."""
+def callgrind(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """(instructions, standard output) of ``command`` run under callgrind."""
     completed = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
         capture_output=True,
@@ -78,12 +77,18 @@ def _counted(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, i
     )
     if completed.returncode != 0:
         raise RuntimeError(completed.stdout[-2000:] + completed.stderr[-2000:])
-    instructions = int(re.findall(r"Collected : (\d+)", completed.stderr)[-1])
-    commits = int(json.loads(completed.stdout.strip().splitlines()[-1])["commits"])
-    return instructions, commits
+    return int(re.findall(r"Collected : (\d+)", completed.stderr)[-1]), completed.stdout
 
 
-def _fresh(path: Path) -> Path:
+def _counted(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, int]:
+    """(instructions, commits) of ``command`` under callgrind; it prints its counters as
+    the last line of JSON."""
+    instructions, output = callgrind(command, env, cwd)
+    return instructions, int(json.loads(output.strip().splitlines()[-1])["commits"])
+
+
+def fresh(path: Path) -> Path:
+    """``path`` with no SQLite file (nor its WAL and shared memory) left there."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return path
@@ -127,7 +132,7 @@ def main() -> None:
 
         def memoflow(window: float, path: Path = path) -> list[str]:
             script = str(Path(__file__).resolve())
-            child = ["--child", str(_fresh(path)), "--child-seconds", str(window)]
+            child = ["--child", str(fresh(path)), "--child-seconds", str(window)]
             return [sys.executable, script, *child]
 
         commit_cost, commits = per_commit(memoflow, env, code, seconds)
@@ -146,7 +151,7 @@ def main() -> None:
         path = options.workdir / f"engine_cost_{peer.lower().replace('-', '_')}.sqlite3"
 
         def client(window: float, peer: str = peer, path: Path = path) -> list[str]:
-            return [sys.executable, "-m", "benchmarks.peers", peer, str(_fresh(path)), str(window)]
+            return [sys.executable, "-m", "benchmarks.peers", peer, str(fresh(path)), str(window)]
 
         commit_cost, commits = per_commit(client, dict(os.environ), REPO, seconds)
         rows.append((_described(peer), commit_cost, commits))

@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -119,24 +117,12 @@ def child(layer: str, path: Path, transactions: int, statements: int) -> None:
 
 
 def _instructions(layer: str, workdir: Path, transactions: int, statements: int) -> int:
-    path = workdir / f"statement_cost_{layer.lower()}.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    from benchmarks.engine_cost import callgrind, fresh
+
+    path = fresh(workdir / f"statement_cost_{layer.lower()}.sqlite3")
     command = [sys.executable, str(Path(__file__).resolve()), "--child", layer, str(path)]
     command += [str(transactions), str(statements)]
-    completed = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        # The same hash seed in every run, so that dictionaries and sets are laid out
-        # alike and the runs differ only by the transactions counted.
-        env=os.environ | {"PYTHONHASHSEED": "0"},
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(completed.stdout[-2000:] + completed.stderr[-2000:])
-    return int(re.findall(r"Collected : (\d+)", completed.stderr)[-1])
+    return callgrind(command, dict(os.environ), REPO)[0]
 
 
 def per_transaction(layer: str, workdir: Path, counts: tuple[int, int], statements: int) -> float:
