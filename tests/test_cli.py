@@ -40,7 +40,7 @@ def test_demo_seeds_once_and_is_safe_to_run_again(tmp_path: Path) -> None:
     assert "password for new users" not in again.stdout
 
 
-def test_token_create_prints_a_working_token_last(tmp_path: Path) -> None:
+def test_token_create_prints_a_working_token_last_and_audits_its_issue(tmp_path: Path) -> None:
     run_memoflow(tmp_path, "demo", "--no-serve", "--password", "demo-pass-1")
     created = run_memoflow(tmp_path, "token", "create", "officer")
     assert created.returncode == 0, created.stderr
@@ -53,8 +53,18 @@ def test_token_create_prints_a_working_token_last(tmp_path: Path) -> None:
     app = create_app(Config(HOME=tmp_path))
     response = app.test_client().get("/api/v1/inbox", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from models import AuditEvent
     from webapp.db import database
 
+    with Session(database(app).engine) as session:
+        issued = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert issued is not None
+        assert (issued.action, issued.actor_name) == ("token_create", "system")
+        assert issued.details["username"] == "officer"
+        assert token not in json.dumps(issued.details)
     database(app).engine.dispose()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from models import Memo
 from tests.conftest import PASSWORD, Office
-from workflow import accounts, acting, clock, queries
+from workflow import accounts, acting, admin, clock, queries
 from workflow.permissions import can_see
 from workflow.route import Route, parse_route
 
@@ -183,7 +183,7 @@ def test_a_role_dropped_from_the_route_still_lists_its_older_memos(busy_office: 
         organisation = accounts.only_organisation(session)
         route = parse_route(organisation.route)
         shorter = Route(tuple(step for step in route.steps if step.role != "head_of_office"))
-        accounts.set_route(session, organisation, shorter, None)
+        admin.set_route(session, None, organisation, shorter)
 
     busy_office.run(drop_head_of_office)
     with busy_office.sessions() as session:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import RegisterEntry
 from tests.conftest import PASSWORD, Office
-from workflow import accounts, audit, clock
+from workflow import accounts, admin, audit, clock
 from workflow.errors import ValidationFailed
 from workflow.route import ROUTES_DIR, load_route_file
 
@@ -118,7 +118,7 @@ def test_editing_a_route_affects_later_submissions_only(office: Office) -> None:
         route = load_route_file(ROUTES_DIR / "default.json", organisation.name)
         from workflow.route import Route
 
-        accounts.set_route(session, organisation, Route(route.steps[1:]), actor=None)
+        admin.set_route(session, None, organisation, Route(route.steps[1:]))
 
     office.run(shorten)
     later = office.submitted()

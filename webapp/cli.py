@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 from webapp.cli_backup import register_backup_commands
 from webapp.cli_db import db_group, upgrade_schema
 from webapp.db import commit, database, db_session
-from workflow import accounts, audit, seed
+from workflow import accounts, admin, audit, seed
 from workflow.errors import WorkflowError
 from workflow.route import load_route_file
 
@@ -118,8 +118,16 @@ def user_add_command(
     session = db_session()
     try:
         organisation = accounts.only_organisation(session, org)
-        user = accounts.add_user(
-            session, organisation, username, full_name, position, role, password, unit
+        user = admin.add_user(
+            session,
+            None,
+            organisation,
+            username=username,
+            full_name=full_name,
+            position=position,
+            role=role,
+            password=password,
+            unit=unit,
         )
     except WorkflowError as error:
         _fail(_workflow_message(error))
@@ -144,7 +152,7 @@ def token_create_command(username: str, label: str) -> None:
     if user is None or not user.active:
         _fail(f"no active user {username}")
         return
-    token = accounts.create_token(session, user, label)
+    token = admin.create_token(session, None, user, label)
     commit()
     click.echo(f"token for {username} (shown once; keep it secret):")
     click.echo(token)
@@ -203,7 +211,7 @@ def route_set_command(file: str, org: str | None) -> None:
     try:
         organisation = accounts.only_organisation(session, org)
         route = load_route_file(Path(file), organisation.name)
-        accounts.set_route(session, organisation, route, actor=None)
+        admin.set_route(session, None, organisation, route)
     except WorkflowError as error:
         _fail(_workflow_message(error))
         return

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from models import ADMIN_ROLE, ApiToken, Organisation, User
 from models.user import new_session_nonce
 from workflow import audit, clock
-from workflow.errors import NotAllowed, NotFound, ValidationFailed
+from workflow.errors import NotFound, ValidationFailed
 from workflow.route import Route, default_route
 from workflow.validation import check_text
 
@@ -187,12 +187,20 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, user: User, label: str = "") -> str:
-    """A new bearer token for ``user``; the caller shows it once."""
+def issue_token(session: Session, user: User, label: str = "") -> tuple[str, ApiToken]:
+    """A new bearer token for ``user`` and its stored row (which holds only its SHA-256);
+    the caller shows the token once. The admin pages and the command line issue tokens
+    through ``workflow.admin.create_token``, which checks who asks and audits it."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label))
+    row = ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label)
+    session.add(row)
     session.flush()
-    return token
+    return token, row
+
+
+def create_token(session: Session, user: User, label: str = "") -> str:
+    """A new bearer token for ``user``, unaudited: for seeding, tests and benchmarks."""
+    return issue_token(session, user, label)[0]
 
 
 # Every API request starts here: one statement, built once, finds the token's user.
@@ -220,21 +228,3 @@ def revoke_token(session: Session, token_id: int) -> None:
 
 def is_admin(user: User) -> bool:
     return user.role == ADMIN_ROLE
-
-
-def set_route(
-    session: Session, organisation: Organisation, route: Route, actor: User | None
-) -> None:
-    """Replace the organisation's route; memos already submitted keep their snapshot.
-    ``actor`` None is the command line (whoever runs it owns the installation)."""
-    if actor is not None and (not actor.is_admin or actor.organisation_id != organisation.id):
-        raise NotAllowed("only an admin changes the route", action="route")
-    organisation.route = route.as_data()
-    session.flush()
-    audit.append_event(
-        session,
-        organisation_id=organisation.id,
-        actor=actor,
-        action="route_change",
-        details={"steps": [step.key for step in route.steps]},
-    )

@@ -1,8 +1,11 @@
-"""What an admin does to accounts and the organisation: edit a user, (de)activate,
-reset a password, change the organisation's settings, and the reads the admin pages need.
+"""What an admin does to accounts and the organisation: add or edit a user, (de)activate,
+reset a password, issue or revoke an API token, change the organisation's settings or its
+route, and the reads the admin pages need.
 
-Service functions like the verbs: they check the actor is an admin, change, append an
-audit event, flush, and never commit.
+Service functions like the verbs: they check the actor is an active admin of the
+organisation concerned, change, append an audit event, flush, and never commit. Where
+``actor`` may be ``None`` it is the command line: whoever runs it owns the installation,
+and the event names the system as its actor.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ADMIN_ROLE, ApiToken, Blob, Organisation, User
-from workflow import audit
+from workflow import accounts, audit
 from workflow.accounts import end_sessions, hash_password, validate_password
 from workflow.errors import NotAllowed, NotFound, ValidationFailed
+from workflow.route import Route
 from workflow.validation import check_text
 
 USER_FIELD_LIMITS = {"full_name": 200, "position": 200, "role": 50, "unit": 300}
@@ -56,9 +60,14 @@ def token_of(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
-def _check_admin(actor: User) -> None:
-    if not actor.active or actor.role != ADMIN_ROLE:
-        raise NotAllowed("only an admin manages accounts", action="admin")
+def _check_admin(actor: User | None, organisation_id: int) -> None:
+    """Refuse anyone but an active admin of this organisation (``None``: the command line).
+    The admin pages only ever pass the admin's own organisation and its users; the check
+    is here so that no other caller can do otherwise."""
+    if actor is None:
+        return
+    if not actor.active or actor.role != ADMIN_ROLE or actor.organisation_id != organisation_id:
+        raise NotAllowed("only an admin of the organisation manages it", action="admin")
 
 
 def _clean(
@@ -79,10 +88,70 @@ def _clean(
     return cleaned
 
 
+def add_user(
+    session: Session,
+    actor: User | None,
+    organisation: Organisation,
+    *,
+    username: str,
+    full_name: str,
+    position: str,
+    role: str,
+    password: str,
+    unit: str = "",
+) -> User:
+    """Add someone to the organisation (validated by ``accounts.add_user``)."""
+    _check_admin(actor, organisation.id)
+    user = accounts.add_user(
+        session, organisation, username, full_name, position, role, password, unit
+    )
+    audit.append_event(
+        session,
+        organisation_id=organisation.id,
+        actor=actor,
+        action="user_create",
+        details={"user_id": user.id, "username": user.username, "role": user.role},
+    )
+    return user
+
+
+def create_token(session: Session, actor: User | None, user: User, label: str = "") -> str:
+    """A new API token for ``user``, returned to be shown once. Whoever holds it acts as
+    ``user`` through the API, so its issue is an audit event (naming the token's row and
+    label, never the token)."""
+    _check_admin(actor, user.organisation_id)
+    token, row = accounts.issue_token(session, user, label)
+    audit.append_event(
+        session,
+        organisation_id=user.organisation_id,
+        actor=actor,
+        action="token_create",
+        details={"user_id": user.id, "username": user.username, "token_id": row.id, "label": label},
+    )
+    return token
+
+
+def revoke_token(session: Session, actor: User | None, user: User, token_id: int) -> None:
+    """Revoke one of ``user``'s tokens (NotFound for anyone else's); revoking a revoked
+    token changes nothing."""
+    _check_admin(actor, user.organisation_id)
+    token = token_of(session, user, token_id)
+    if token.revoked_at is not None:
+        return
+    accounts.revoke_token(session, token.id)
+    audit.append_event(
+        session,
+        organisation_id=user.organisation_id,
+        actor=actor,
+        action="token_revoke",
+        details={"user_id": user.id, "username": user.username, "token_id": token.id},
+    )
+
+
 def update_user(session: Session, actor: User, user: User, **fields: Any) -> list[str]:
     """Change a user's name, position, role or unit; return the names of what changed.
     An admin cannot take the admin role from themselves (nobody would be left to undo it)."""
-    _check_admin(actor)
+    _check_admin(actor, user.organisation_id)
     cleaned = _clean(fields, USER_FIELD_LIMITS, REQUIRED_USER_FIELDS)
     if user.id == actor.id and cleaned.get("role", ADMIN_ROLE) != ADMIN_ROLE:
         raise ValidationFailed({"role": "invalid"})
@@ -104,7 +173,7 @@ def update_user(session: Session, actor: User, user: User, **fields: Any) -> lis
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     """Deactivate (or reactivate) an account; a deactivated user cannot sign in or use
     tokens, and everything they wrote stays. An admin cannot deactivate themselves."""
-    _check_admin(actor)
+    _check_admin(actor, user.organisation_id)
     if user.id == actor.id and not active:
         raise ValidationFailed({"active": "invalid"})
     if user.active == active:
@@ -122,7 +191,7 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
 
 def reset_password(session: Session, actor: User, user: User, password: str) -> None:
     """Give a user a new password (the admin tells it to them; it is stored hashed)."""
-    _check_admin(actor)
+    _check_admin(actor, user.organisation_id)
     validate_password(password)
     user.password_hash = hash_password(password)
     end_sessions(user)
@@ -141,7 +210,7 @@ def update_organisation(
 ) -> list[str]:
     """Change the organisation's name, short name, number prefix and digit setting.
     Numbers already issued keep the prefix they were printed with."""
-    _check_admin(actor)
+    _check_admin(actor, organisation.id)
     cleaned: dict[str, Any] = _clean(fields, ORGANISATION_LIMITS, ("name", "number_prefix"))
     if "name" in cleaned and cleaned["name"] != organisation.name:
         taken = session.execute(
@@ -169,6 +238,22 @@ def update_organisation(
     return changed
 
 
+def set_route(
+    session: Session, actor: User | None, organisation: Organisation, route: Route
+) -> None:
+    """Replace the organisation's route; memos already submitted keep their snapshot."""
+    _check_admin(actor, organisation.id)
+    organisation.route = route.as_data()
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=organisation.id,
+        actor=actor,
+        action="route_change",
+        details={"steps": [step.key for step in route.steps]},
+    )
+
+
 EMBLEM_TYPES = frozenset({"image/png", "image/jpeg"})
 EMBLEM_LIMIT_BYTES = 1024 * 1024
 
@@ -178,7 +263,7 @@ def set_emblem(
 ) -> None:
     """Set (or with ``None`` remove) the Garuda emblem printed at the top left of the
     organisation's documents: a PNG or JPEG image of at most 1 MB, stored by hash."""
-    _check_admin(actor)
+    _check_admin(actor, organisation.id)
     media_type: str | None = None
     digest: str | None = None
     if data is not None:

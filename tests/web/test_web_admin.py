@@ -6,6 +6,9 @@ import json
 import re
 from typing import Any
 
+from sqlalchemy import select
+
+from models import AuditEvent
 from tests.conftest import PASSWORD, Office
 from tests.web.conftest import Web
 from workflow.accounts import find_user
@@ -123,6 +126,18 @@ def test_api_tokens_are_shown_once_and_can_be_revoked(as_user: Any, app_office: 
     officer_id = user_id(app_office, "officer")
     wrong_owner = admin.post(f"/admin/users/{officer_id}/tokens/{token_id.group(1)}/revoke")
     assert wrong_owner.status_code == 404
+    # Whoever holds a token acts as its user, so its issue and its revocation are audited.
+    events = app_office.run(
+        lambda s: [
+            (e.action, e.actor_name, e.details.get("username"), e.details.get("token_id"))
+            for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action.startswith("token_")
+        ]
+    )
+    assert events == [
+        ("token_create", "ผู้ดูแลระบบ", "mayor", int(token_id.group(1))),
+        ("token_revoke", "ผู้ดูแลระบบ", "mayor", int(token_id.group(1))),
+    ]
 
 
 def test_unknown_user_is_404(as_user: Any) -> None:

@@ -84,8 +84,12 @@ def users() -> Page:
         for name in ("username", "full_name", "position", "role", "unit")
     }
     try:
-        user = accounts.add_user(
-            db_session(), _admin().organisation, password=form.get("password", ""), **values
+        user = operations.add_user(
+            db_session(),
+            _admin(),
+            _admin().organisation,
+            password=form.get("password", ""),
+            **values,
         )
     except ValidationFailed as error:
         return _users_page(values, _errors(error), 422)
@@ -175,7 +179,7 @@ def create_token(user_id: int) -> Page:
     """A new API token, shown on this one page only (never stored, never flashed)."""
     target = _target(user_id)
     label = request.form.get("label", "").strip()[:100]
-    token = accounts.create_token(db_session(), target, label=label)
+    token = operations.create_token(db_session(), _admin(), target, label=label)
     commit()
     return _user_page(target, new_token=token, status=201)
 
@@ -183,8 +187,7 @@ def create_token(user_id: int) -> Page:
 @bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=["POST"])
 def revoke_token(user_id: int, token_id: int) -> Page:
     target = _target(user_id)
-    token = operations.token_of(db_session(), target, token_id)
-    accounts.revoke_token(db_session(), token.id)
+    operations.revoke_token(db_session(), _admin(), target, token_id)
     commit()
     flash(_("The token was revoked."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -221,7 +224,7 @@ def route() -> Page:
         return _route_page(
             text, _("This route cannot be used: %(detail)s", detail=error.detail), 422
         )
-    accounts.set_route(db_session(), organisation, new_route, _admin())
+    operations.set_route(db_session(), _admin(), organisation, new_route)
     commit()
     flash(_("The route was saved. Memos already submitted keep their route."), "success")
     return redirect(url_for("admin.route"))

@@ -1,0 +1,157 @@
+"""Account and organisation management is authorised in workflow/, not only in the admin
+pages: an admin of another organisation, a deactivated admin or a non-admin is refused by
+every admin verb and nothing changes; what an admin does lands in the audit chain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ADMIN_ROLE, ApiToken, AuditEvent, Organisation, User
+from tests.conftest import PASSWORD, Office
+from workflow import accounts, admin, audit
+from workflow.errors import NotAllowed
+from workflow.route import parse_route
+
+PNG_1x1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def _other_office_admin(office: Office) -> None:
+    """A second organisation, เทศบาลตำบลตัวอย่าง, with an admin of its own."""
+
+    def setup(session: Session) -> None:
+        other = accounts.create_organisation(
+            session, name="เทศบาลตำบลตัวอย่าง", number_prefix="ชม 52101"
+        )
+        accounts.add_user(
+            session, other, "other_admin", "นายอื่น ดูแล", "ผู้ดูแลระบบ", ADMIN_ROLE, PASSWORD
+        )
+
+    office.run(setup)
+
+
+def _seed_organisation(session: Session) -> Organisation:
+    return Office.user(session, "officer").organisation
+
+
+def _verbs(session: Session, actor: User) -> dict[str, Callable[[], Any]]:
+    """Every admin verb, aimed at the seed organisation (อบต.ควนขนุน) and its officer."""
+    organisation = _seed_organisation(session)
+    officer = Office.user(session, "officer")
+    token_id = session.scalars(select(ApiToken.id).where(ApiToken.label == "officer's")).one()
+    route = parse_route(organisation.route)
+    return {
+        "add_user": lambda: admin.add_user(
+            session,
+            actor,
+            organisation,
+            username="planted",
+            full_name="นายแฝง ตัว",
+            position="นักวิชาการ",
+            role=ADMIN_ROLE,
+            password="planted-password-1",
+        ),
+        "update_user": lambda: admin.update_user(session, actor, officer, role=ADMIN_ROLE),
+        "set_active": lambda: admin.set_active(session, actor, officer, False),
+        "reset_password": lambda: admin.reset_password(
+            session, actor, officer, "taken-over-password-1"
+        ),
+        "create_token": lambda: admin.create_token(session, actor, officer, "planted"),
+        "revoke_token": lambda: admin.revoke_token(session, actor, officer, token_id),
+        "update_organisation": lambda: admin.update_organisation(
+            session, actor, organisation, False, name="ถูกเปลี่ยนชื่อ", number_prefix="x"
+        ),
+        "set_emblem": lambda: admin.set_emblem(session, actor, organisation, PNG_1x1),
+        "set_route": lambda: admin.set_route(
+            session, actor, organisation, type(route)(route.steps[1:])
+        ),
+    }
+
+
+def _state(office: Office) -> tuple[Any, ...]:
+    """What the verbs would change: the seed organisation, its officer and tokens, users."""
+
+    def read(session: Session) -> tuple[Any, ...]:
+        organisation = _seed_organisation(session)
+        officer = Office.user(session, "officer")
+        return (
+            organisation.name,
+            organisation.number_prefix,
+            organisation.emblem_sha256,
+            organisation.route,
+            officer.role,
+            officer.active,
+            officer.password_hash,
+            sorted(session.scalars(select(User.username))),
+            sorted(
+                (t.id, t.revoked_at is None)
+                for t in session.scalars(select(ApiToken).where(ApiToken.user_id == officer.id))
+            ),
+            session.scalars(select(AuditEvent.id)).all(),
+        )
+
+    return tuple(office.run(read))
+
+
+@pytest.mark.parametrize("who", ["other organisation's admin", "deactivated admin", "mayor"])
+def test_only_an_active_admin_of_the_organisation_manages_it(office: Office, who: str) -> None:
+    _other_office_admin(office)
+    office.run(lambda s: accounts.create_token(s, Office.user(s, "officer"), "officer's"))
+    if who == "deactivated admin":
+        office.run(lambda s: setattr(Office.user(s, "admin"), "active", False))
+    username = {"other organisation's admin": "other_admin", "deactivated admin": "admin"}.get(
+        who, "mayor"
+    )
+    before = _state(office)
+    names = list(office.run(lambda s: _verbs(s, Office.user(s, username))))
+    assert len(names) == 9
+    for name in names:
+
+        def attempt(session: Session, name: str = name) -> None:
+            _verbs(session, Office.user(session, username))[name]()
+
+        with pytest.raises(NotAllowed):
+            office.run(attempt)
+        assert _state(office) == before, name
+
+
+def test_the_organisations_own_admin_may_and_every_change_is_audited(office: Office) -> None:
+    office.run(lambda s: accounts.create_token(s, Office.user(s, "officer"), "officer's"))
+    before = office.run(lambda s: len(s.scalars(select(AuditEvent.id)).all()))
+    issued: list[str] = []
+    for name in list(office.run(lambda s: _verbs(s, Office.user(s, "admin")))):
+
+        def act(session: Session, name: str = name) -> None:
+            result = _verbs(session, Office.user(session, "admin"))[name]()
+            if name == "create_token":
+                issued.append(result)
+
+        office.run(act)
+
+    def events(session: Session) -> list[AuditEvent]:
+        return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))[before:]
+
+    made = office.run(lambda s: [(e.action, e.actor_name, e.details) for e in events(s)])
+    assert [action for action, _, _ in made] == [
+        "user_create",
+        "user_update",
+        "user_deactivate",
+        "password_reset",
+        "token_create",
+        "token_revoke",
+        "organisation_change",
+        "organisation_change",
+        "route_change",
+    ]
+    assert {actor for _, actor, _ in made} == {"ผู้ดูแลระบบ"}
+    created = {action: details for action, _, details in made}["token_create"]
+    assert created["username"] == "officer" and created["label"] == "planted"
+    assert issued and all(issued[0] not in str(details) for _, _, details in made)
+    assert office.run(lambda s: audit.verify(s).ok)
