@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from models import ADMIN_ROLE, ApiToken, Organisation, User
 from models.user import new_session_nonce
 from workflow import audit, clock
-from workflow.errors import NotFound, ValidationFailed
+from workflow.errors import NotAllowed, NotFound, ValidationFailed
 from workflow.route import Route, default_route
 from workflow.validation import check_text
 
@@ -228,3 +228,13 @@ def revoke_token(session: Session, token_id: int) -> None:
 
 def is_admin(user: User) -> bool:
     return user.role == ADMIN_ROLE
+
+
+def check_admin_of(actor: User | None, organisation_id: int, action: str = "admin") -> None:
+    """Refuse anyone but an active admin of this organisation (``None``: the command line,
+    whose user owns the installation). The admin pages only ever pass the admin's own
+    organisation; the check is here so that no other caller can do otherwise."""
+    if actor is None:
+        return
+    if not actor.active or not is_admin(actor) or actor.organisation_id != organisation_id:
+        raise NotAllowed("only an admin of the organisation manages it", action=action)

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from models import Authorisation, Capacity, Organisation, User
 from workflow import audit, clock
-from workflow.errors import NotAllowed, NotFound, ValidationFailed
+from workflow.accounts import check_admin_of
+from workflow.errors import NotFound, ValidationFailed
 from workflow.route import parse_route
 from workflow.validation import check_text
 
@@ -118,8 +119,7 @@ def add_authorisation(
     valid_to: date,
 ) -> Authorisation:
     """Record an authorisation (admins and the command line only)."""
-    if actor is not None and not actor.is_admin:
-        raise NotAllowed("only an admin records authorisations", action="acting_add")
+    check_admin_of(actor, organisation.id, action="acting_add")
     errors: dict[str, str] = {}
     route_roles = {step.role for step in parse_route(organisation.route).steps}
     if role not in route_roles:
@@ -184,13 +184,13 @@ def add_authorisation(
 
 def end_authorisation(session: Session, actor: User | None, authorisation_id: int) -> Authorisation:
     """End an authorisation now; it has no effect from this moment on."""
-    if actor is not None and not actor.is_admin:
-        raise NotAllowed("only an admin ends authorisations", action="acting_end")
+    if actor is not None:
+        check_admin_of(actor, actor.organisation_id, action="acting_end")
     authorisation = session.get(Authorisation, authorisation_id)
     if authorisation is None or (
         actor is not None and authorisation.organisation_id != actor.organisation_id
     ):
-        raise NotFound("no such authorisation")
+        raise NotFound("no such authorisation")  # another organisation's does not exist
     if authorisation.ended_at is None:
         organisation = _lock_organisation(session, authorisation.organisation_id)
         authorisation.ended_at = clock.utcnow_naive()

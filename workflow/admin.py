@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from models import ADMIN_ROLE, ApiToken, Blob, Organisation, User
 from workflow import accounts, audit
-from workflow.accounts import end_sessions, hash_password, validate_password
-from workflow.errors import NotAllowed, NotFound, ValidationFailed
+from workflow.accounts import check_admin_of, end_sessions, hash_password, validate_password
+from workflow.errors import NotFound, ValidationFailed
 from workflow.route import Route
 from workflow.validation import check_text
 
@@ -60,16 +60,6 @@ def token_of(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
-def _check_admin(actor: User | None, organisation_id: int) -> None:
-    """Refuse anyone but an active admin of this organisation (``None``: the command line).
-    The admin pages only ever pass the admin's own organisation and its users; the check
-    is here so that no other caller can do otherwise."""
-    if actor is None:
-        return
-    if not actor.active or actor.role != ADMIN_ROLE or actor.organisation_id != organisation_id:
-        raise NotAllowed("only an admin of the organisation manages it", action="admin")
-
-
 def _clean(
     values: dict[str, Any], limits: dict[str, int], required: tuple[str, ...]
 ) -> dict[str, str]:
@@ -101,7 +91,7 @@ def add_user(
     unit: str = "",
 ) -> User:
     """Add someone to the organisation (validated by ``accounts.add_user``)."""
-    _check_admin(actor, organisation.id)
+    check_admin_of(actor, organisation.id)
     user = accounts.add_user(
         session, organisation, username, full_name, position, role, password, unit
     )
@@ -119,7 +109,7 @@ def create_token(session: Session, actor: User | None, user: User, label: str = 
     """A new API token for ``user``, returned to be shown once. Whoever holds it acts as
     ``user`` through the API, so its issue is an audit event (naming the token's row and
     label, never the token)."""
-    _check_admin(actor, user.organisation_id)
+    check_admin_of(actor, user.organisation_id)
     token, row = accounts.issue_token(session, user, label)
     audit.append_event(
         session,
@@ -134,7 +124,7 @@ def create_token(session: Session, actor: User | None, user: User, label: str = 
 def revoke_token(session: Session, actor: User | None, user: User, token_id: int) -> None:
     """Revoke one of ``user``'s tokens (NotFound for anyone else's); revoking a revoked
     token changes nothing."""
-    _check_admin(actor, user.organisation_id)
+    check_admin_of(actor, user.organisation_id)
     token = token_of(session, user, token_id)
     if token.revoked_at is not None:
         return
@@ -151,7 +141,7 @@ def revoke_token(session: Session, actor: User | None, user: User, token_id: int
 def update_user(session: Session, actor: User, user: User, **fields: Any) -> list[str]:
     """Change a user's name, position, role or unit; return the names of what changed.
     An admin cannot take the admin role from themselves (nobody would be left to undo it)."""
-    _check_admin(actor, user.organisation_id)
+    check_admin_of(actor, user.organisation_id)
     cleaned = _clean(fields, USER_FIELD_LIMITS, REQUIRED_USER_FIELDS)
     if user.id == actor.id and cleaned.get("role", ADMIN_ROLE) != ADMIN_ROLE:
         raise ValidationFailed({"role": "invalid"})
@@ -173,7 +163,7 @@ def update_user(session: Session, actor: User, user: User, **fields: Any) -> lis
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     """Deactivate (or reactivate) an account; a deactivated user cannot sign in or use
     tokens, and everything they wrote stays. An admin cannot deactivate themselves."""
-    _check_admin(actor, user.organisation_id)
+    check_admin_of(actor, user.organisation_id)
     if user.id == actor.id and not active:
         raise ValidationFailed({"active": "invalid"})
     if user.active == active:
@@ -191,7 +181,7 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
 
 def reset_password(session: Session, actor: User, user: User, password: str) -> None:
     """Give a user a new password (the admin tells it to them; it is stored hashed)."""
-    _check_admin(actor, user.organisation_id)
+    check_admin_of(actor, user.organisation_id)
     validate_password(password)
     user.password_hash = hash_password(password)
     end_sessions(user)
@@ -210,7 +200,7 @@ def update_organisation(
 ) -> list[str]:
     """Change the organisation's name, short name, number prefix and digit setting.
     Numbers already issued keep the prefix they were printed with."""
-    _check_admin(actor, organisation.id)
+    check_admin_of(actor, organisation.id)
     cleaned: dict[str, Any] = _clean(fields, ORGANISATION_LIMITS, ("name", "number_prefix"))
     if "name" in cleaned and cleaned["name"] != organisation.name:
         taken = session.execute(
@@ -242,7 +232,7 @@ def set_route(
     session: Session, actor: User | None, organisation: Organisation, route: Route
 ) -> None:
     """Replace the organisation's route; memos already submitted keep their snapshot."""
-    _check_admin(actor, organisation.id)
+    check_admin_of(actor, organisation.id)
     organisation.route = route.as_data()
     session.flush()
     audit.append_event(
@@ -263,7 +253,7 @@ def set_emblem(
 ) -> None:
     """Set (or with ``None`` remove) the Garuda emblem printed at the top left of the
     organisation's documents: a PNG or JPEG image of at most 1 MB, stored by hash."""
-    _check_admin(actor, organisation.id)
+    check_admin_of(actor, organisation.id)
     media_type: str | None = None
     digest: str | None = None
     if data is not None:

@@ -5,16 +5,17 @@ every admin verb and nothing changes; what an admin does lands in the audit chai
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ADMIN_ROLE, ApiToken, AuditEvent, Organisation, User
+from models import ADMIN_ROLE, ApiToken, AuditEvent, Authorisation, Capacity, Organisation, User
 from tests.conftest import PASSWORD, Office
-from workflow import accounts, admin, audit
-from workflow.errors import NotAllowed
+from workflow import accounts, acting, admin, audit
+from workflow.errors import NotAllowed, NotFound
 from workflow.route import parse_route
 
 PNG_1x1 = bytes.fromhex(
@@ -72,6 +73,17 @@ def _verbs(session: Session, actor: User) -> dict[str, Callable[[], Any]]:
         "set_route": lambda: admin.set_route(
             session, actor, organisation, type(route)(route.steps[1:])
         ),
+        "add_authorisation": lambda: acting.add_authorisation(
+            session,
+            actor,
+            organisation,
+            Office.user(session, "palad"),
+            "mayor",
+            Capacity.acting_head.value,
+            "คำสั่ง อบต. ที่ 1/2569",
+            date(2026, 11, 20),
+            date(2026, 11, 30),
+        ),
     }
 
 
@@ -95,6 +107,7 @@ def _state(office: Office) -> tuple[Any, ...]:
                 for t in session.scalars(select(ApiToken).where(ApiToken.user_id == officer.id))
             ),
             session.scalars(select(AuditEvent.id)).all(),
+            session.scalars(select(Authorisation.id)).all(),
         )
 
     return tuple(office.run(read))
@@ -111,7 +124,7 @@ def test_only_an_active_admin_of_the_organisation_manages_it(office: Office, who
     )
     before = _state(office)
     names = list(office.run(lambda s: _verbs(s, Office.user(s, username))))
-    assert len(names) == 9
+    assert len(names) == 10
     for name in names:
 
         def attempt(session: Session, name: str = name) -> None:
@@ -149,9 +162,47 @@ def test_the_organisations_own_admin_may_and_every_change_is_audited(office: Off
         "organisation_change",
         "organisation_change",
         "route_change",
+        "acting_add",
     ]
     assert {actor for _, actor, _ in made} == {"ผู้ดูแลระบบ"}
     created = {action: details for action, _, details in made}["token_create"]
     assert created["username"] == "officer" and created["label"] == "planted"
     assert issued and all(issued[0] not in str(details) for _, _, details in made)
     assert office.run(lambda s: audit.verify(s).ok)
+
+
+def test_only_the_organisations_active_admin_ends_its_authorisations(office: Office) -> None:
+    _other_office_admin(office)
+
+    def authorise(session: Session) -> int:
+        return acting.add_authorisation(
+            session,
+            None,
+            _seed_organisation(session),
+            Office.user(session, "palad"),
+            "mayor",
+            Capacity.acting_head.value,
+            "คำสั่ง อบต. ที่ 1/2569",
+            date(2026, 11, 20),
+            date(2026, 11, 30),
+        ).id
+
+    authorisation_id = office.run(authorise)
+
+    def end(username: str) -> None:
+        office.run(
+            lambda s: acting.end_authorisation(s, Office.user(s, username), authorisation_id)
+        )
+
+    with pytest.raises(NotFound):  # another organisation's authorisation does not exist
+        end("other_admin")
+    with pytest.raises(NotAllowed):
+        end("mayor")
+    office.run(lambda s: setattr(Office.user(s, "admin"), "active", False))
+    with pytest.raises(NotAllowed):
+        end("admin")
+    still = office.run(lambda s: s.get(Authorisation, authorisation_id).ended_at)
+    assert still is None
+    office.run(lambda s: setattr(Office.user(s, "admin"), "active", True))
+    end("admin")
+    assert office.run(lambda s: s.get(Authorisation, authorisation_id).ended_at) is not None
