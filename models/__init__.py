@@ -17,7 +17,7 @@ from models.memo import (
 from models.organisation import Organisation
 from models.register import RegisterCounter, RegisterEntry, RegisterStatus
 from models.security import SecurityEvent
-from models.user import ADMIN_ROLE, OFFICER_ROLE, ApiToken, User
+from models.user import ADMIN_ROLE, OFFICER_ROLE, ApiToken, SignIn, User
 
 # The memo table's text index is made with the table (its DDL hooks on create and drop).
 import models.search  # noqa: F401  isort: skip
@@ -44,6 +44,7 @@ __all__ = [
     "RegisterStatus",
     "Secrecy",
     "SecurityEvent",
+    "SignIn",
     "Urgency",
     "User",
     "utcnow",

@@ -1,4 +1,4 @@
-"""People who use memoflow, and the API tokens they hold."""
+"""People who use memoflow, their browsers' sign-ins and the API tokens they hold."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Part of the id kept in the browser's session cookie; replacing it (at logout, at a
-    # password reset) makes every copy of an older cookie worthless.
+    # Part of the id kept in the browser's session cookie; replacing it (signing out on
+    # every device, a password reset) makes every copy of an older cookie worthless.
     session_nonce: Mapped[str] = mapped_column(String(32), default=new_session_nonce)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
@@ -81,3 +81,16 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class SignIn(Base):
+    """One browser's sign-in. Its session cookie keeps a random key; only the key's SHA-256
+    is stored. Signing out deletes the row, which makes every copy of that browser's cookie
+    worthless while the user's other browsers stay signed in."""
+
+    __tablename__ = "sign_in"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,14 +10,14 @@ import hmac
 import os
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from config import Config
 from webapp import db
 from webapp.errors import register_error_handlers
-from webapp.extensions import csrf, login_manager
+from webapp.extensions import SIGN_IN_KEY, csrf, login_manager
 
 # Room for multipart overhead on top of the largest allowed upload.
 REQUEST_OVERHEAD_BYTES = 1024 * 1024
@@ -88,14 +88,16 @@ def register_extensions(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> Any:
-    from workflow.accounts import load_user as load_user_by_id
+    from workflow.accounts import signed_in_user
 
-    # The cookie holds "<id>:<nonce>" (models.User.get_id); a nonce replaced at logout or
-    # at a password reset no longer matches, so an older copy of the cookie is worthless.
+    # The cookie holds "<id>:<nonce>" (models.User.get_id) and this browser's sign-in key
+    # (SIGN_IN_KEY). Signing out deletes the sign-in; signing out everywhere and a password
+    # reset delete them all and replace the nonce: an older copy of the cookie is worthless.
     number, _, nonce = user_id.partition(":")
-    if not number.isdigit() or len(number) > 12:
+    key = session.get(SIGN_IN_KEY)
+    if not number.isdigit() or len(number) > 12 or not isinstance(key, str):
         return None
-    user = load_user_by_id(db.db_session(), int(number))
+    user = signed_in_user(db.db_session(), int(number), key, current_app.permanent_session_lifetime)
     if user is None or not user.active or not hmac.compare_digest(user.session_nonce, nonce):
         return None
     return user

@@ -7,3 +7,6 @@ from flask_wtf.csrf import CSRFProtect
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+# The session cookie's entry for this browser's sign-in key (workflow.accounts.start_sign_in).
+SIGN_IN_KEY = "_sign_in"

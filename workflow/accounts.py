@@ -11,14 +11,15 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
-from models import ADMIN_ROLE, ApiToken, Organisation, User
+from models import ADMIN_ROLE, ApiToken, Organisation, SignIn, User
 from models.user import new_session_nonce
 from workflow import audit, clock
 from workflow.errors import NotAllowed, NotFound, ValidationFailed
@@ -177,9 +178,55 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return check_login(session, username, password).user
 
 
-def end_sessions(user: User) -> None:
-    """Make every browser session of ``user`` invalid (logout, password reset): the nonce
-    kept in their session cookies no longer matches."""
+def start_sign_in(session: Session, user: User, lifetime: timedelta) -> str:
+    """Record a new sign-in of ``user`` and return the key its browser keeps (in the signed
+    session cookie); only the key's SHA-256 is stored. The user's sign-ins older than
+    ``lifetime`` (the web layer's session lifetime: their cookies have expired) go."""
+    now = clock.utcnow_naive()
+    session.execute(
+        delete(SignIn).where(SignIn.user_id == user.id, SignIn.created_at < now - lifetime)
+    )
+    key = secrets.token_urlsafe(32)
+    session.add(SignIn(user_id=user.id, key_sha256=token_digest(key), created_at=now))
+    session.flush()
+    return key
+
+
+# Every signed-in page starts here: one statement, built once, finds the user of a live
+# sign-in (the session cookie's user id and key).
+_SIGNED_IN_USER = (
+    select(User)
+    .join(SignIn, SignIn.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        SignIn.key_sha256 == bindparam("key_sha256"),
+        SignIn.created_at >= bindparam("oldest"),
+    )
+)
+
+
+def signed_in_user(session: Session, user_id: int, key: str, lifetime: timedelta) -> User | None:
+    """The user (active or not) of a sign-in started less than ``lifetime`` ago and not
+    ended, or None."""
+    found = {
+        "user_id": user_id,
+        "key_sha256": token_digest(key),
+        "oldest": clock.utcnow_naive() - lifetime,
+    }
+    return session.execute(_SIGNED_IN_USER, found).scalar_one_or_none()
+
+
+def end_sign_in(session: Session, user: User, key: str) -> None:
+    """Sign this browser out: its sign-in goes, and with it every copy of its cookie."""
+    session.execute(
+        delete(SignIn).where(SignIn.user_id == user.id, SignIn.key_sha256 == token_digest(key))
+    )
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Sign ``user`` out on every device (on request, at a password reset): every sign-in
+    goes, and the nonce kept in the session cookies is replaced as well."""
+    session.execute(delete(SignIn).where(SignIn.user_id == user.id))
     user.session_nonce = new_session_nonce()
 
 

@@ -184,7 +184,7 @@ def reset_password(session: Session, actor: User, user: User, password: str) -> 
     check_admin_of(actor, user.organisation_id)
     validate_password(password)
     user.password_hash = hash_password(password)
-    end_sessions(user)
+    end_sessions(session, user)
     session.flush()
     audit.append_event(
         session,

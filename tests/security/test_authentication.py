@@ -4,10 +4,12 @@ security log of sign-ins, failures and refusals."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,12 @@ from argon2 import PasswordHasher, extract_parameters
 from sqlalchemy import select
 
 from config import Config
-from models import SecurityEvent, User
+from models import SecurityEvent, SignIn, User
 from tests.conftest import PASSWORD, ApiClient, Office
 from tests.security.conftest import Browser, csrf_token_in
 from webapp.db import database
-from workflow import accounts
+from webapp.extensions import SIGN_IN_KEY
+from workflow import accounts, clock
 from workflow.errors import ValidationFailed
 
 
@@ -404,6 +407,73 @@ def test_a_copied_session_cookie_dies_at_logout_and_password_reset(
     cast_office.run(reset)
     assert thief.get("/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+def _signed_in(app: Any, username: str = "officer") -> Any:
+    """A browser (test client) signed in through the login form."""
+    browser = app.test_client()
+    signed_in = browser.post("/login", data={"username": username, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    return browser
+
+
+def _copy_of(app: Any, browser: Any) -> Any:
+    """Another client holding a copy of ``browser``'s session cookie."""
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    return thief
+
+
+def test_signing_out_ends_this_browsers_session_and_leaves_the_others(
+    app: Any, cast_office: Office
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+    office_pc, phone = _signed_in(app), _signed_in(app)
+    thief = _copy_of(app, office_pc)
+    assert thief.get("/").status_code == 200
+    signed_out = office_pc.post("/logout")
+    assert signed_out.location == "/login"
+    assert "ออกจากระบบแล้ว" in office_pc.get("/login").get_data(as_text=True)
+    assert office_pc.get("/").status_code == 302
+    assert thief.get("/").status_code == 302  # the copy died with the sign-in
+    assert phone.get("/").status_code == 200  # the phone stays signed in
+
+
+def test_signing_out_everywhere_ends_every_browsers_session(app: Any, cast_office: Office) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+    office_pc, phone = _signed_in(app), _signed_in(app)
+    palad = _signed_in(app, "palad")
+    page = office_pc.get("/logout").get_data(as_text=True)
+    assert 'name="everywhere"' in page and "ออกจากระบบในอุปกรณ์อื่นของฉันด้วย" in page
+    office_pc.post("/logout", data={"everywhere": "1"})
+    assert "ออกจากระบบในทุกอุปกรณ์แล้ว" in office_pc.get("/login").get_data(as_text=True)
+    assert phone.get("/").status_code == 302
+    assert office_pc.get("/").status_code == 302
+    assert palad.get("/").status_code == 200  # someone else's sessions are not touched
+    assert cast_office.run(lambda s: s.scalars(select(SignIn.user_id)).all()) == [
+        cast_office.run(lambda s: cast_office.user(s, "palad").id)
+    ]
+
+
+def test_a_sign_in_is_stored_as_a_hash_and_lasts_the_session_lifetime(
+    app: Any, cast_office: Office
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False
+    browser = _signed_in(app)
+    with browser.session_transaction() as session:
+        key = session[SIGN_IN_KEY]
+    stored = cast_office.run(lambda s: s.scalars(select(SignIn.key_sha256)).all())
+    assert stored == [hashlib.sha256(key.encode()).hexdigest()] and key not in stored
+    lifetime = app.permanent_session_lifetime
+    with clock.frozen(clock.now() + lifetime - timedelta(minutes=1)):
+        assert browser.get("/").status_code == 200
+    with clock.frozen(clock.now() + lifetime + timedelta(minutes=1)):
+        assert browser.get("/").status_code == 302
+        # The next sign-in forgets the expired one.
+        _signed_in(app)
+        assert len(cast_office.run(lambda s: s.scalars(select(SignIn.id)).all())) == 1
 
 
 def test_deactivation_ends_every_session_and_token_at_once(

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from webapp.db import commit, db_session
+from webapp.extensions import SIGN_IN_KEY
 from workflow import accounts
 from workflow.security import record
 
@@ -60,6 +70,10 @@ def login() -> str | Response | tuple[str, int]:
             target = safe_next(request.form.get("next"))
             # A new session at login: nothing from before it (CSRF token included) survives.
             session.clear()
+            session[SIGN_IN_KEY] = accounts.start_sign_in(
+                db_session(), user, current_app.permanent_session_lifetime
+            )
+            commit()
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.full_name), "success")
             return redirect(target)
@@ -81,12 +95,18 @@ def logout() -> str | Response:
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
         return render_template("auth/logout.html")
+    everywhere = request.form.get("everywhere") == "1"
     if current_user.is_authenticated:
-        # Cookies are signed, not stored: the only way to make a copied cookie worthless
-        # is a new nonce, which signs this user out on every device at once.
-        accounts.end_sessions(current_user._get_current_object())  # type: ignore[attr-defined]
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        if everywhere:
+            accounts.end_sessions(db_session(), user)
+        else:
+            accounts.end_sign_in(db_session(), user, session.get(SIGN_IN_KEY, ""))
         commit()
     logout_user()
     session.clear()
-    flash(_("You have signed out."), "info")
+    if everywhere:
+        flash(_("You have signed out on every device."), "info")
+    else:
+        flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
