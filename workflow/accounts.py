@@ -135,9 +135,11 @@ def add_user(
     return user
 
 
-# Every request and command that acts as somebody starts here. A statement built once:
-# ``Session.get`` builds its statement and cache key on every call (0.36 against
-# 0.28 ms for a transaction that loads a user, benchmarks/RESULTS.md, seventh pass).
+# A user by id, by a statement built once: ``Session.get`` builds its statement and cache
+# key on every call (0.36 against 0.28 ms for a transaction that loads a user,
+# benchmarks/RESULTS.md, seventh pass). The benchmarks' clients load their actor with it;
+# a signed-in page loads its user with its sign-in (``signed_in_user``), an API request
+# with its token (``user_for_token``).
 _USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
 
 
