@@ -445,8 +445,13 @@ def test_signing_out_everywhere_ends_every_browsers_session(app: Any, cast_offic
     app.config["WTF_CSRF_ENABLED"] = False
     office_pc, phone = _signed_in(app), _signed_in(app)
     palad = _signed_in(app, "palad")
-    page = office_pc.get("/logout").get_data(as_text=True)
-    assert 'name="everywhere"' in page and "ออกจากระบบในอุปกรณ์อื่นของฉันด้วย" in page
+    # Every signed-in page's footer leads to the sign-out page with "every device" ticked.
+    inbox = office_pc.get("/").get_data(as_text=True)
+    assert '<a href="/logout?everywhere=1">ออกจากระบบในทุกอุปกรณ์</a>' in inbox
+    page = office_pc.get("/logout?everywhere=1").get_data(as_text=True)
+    assert 'name="everywhere" value="1" checked' in page
+    assert "ออกจากระบบในอุปกรณ์อื่นของฉันด้วย" in page
+    assert "checked" not in office_pc.get("/logout").get_data(as_text=True)
     office_pc.post("/logout", data={"everywhere": "1"})
     assert "ออกจากระบบในทุกอุปกรณ์แล้ว" in office_pc.get("/login").get_data(as_text=True)
     assert phone.get("/").status_code == 302

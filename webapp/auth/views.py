@@ -94,7 +94,8 @@ def logout() -> str | Response:
     if request.method == "GET":
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
-        return render_template("auth/logout.html")
+        # ?everywhere=1 (the footer's link) ticks "also my other devices" in advance.
+        return render_template("auth/logout.html", everywhere=request.args.get("everywhere") == "1")
     everywhere = request.form.get("everywhere") == "1"
     if current_user.is_authenticated:
         user = current_user._get_current_object()  # type: ignore[attr-defined]
