@@ -60,6 +60,18 @@ def token_of(session: Session, user: User, token_id: int) -> ApiToken:
     return token
 
 
+def organisation_events(
+    session: Session,
+    actor: User,
+    organisation: Organisation,
+    before_seq: int | None = None,
+    limit: int = 50,
+) -> list[audit.EventCheck]:
+    """The organisation's own audit events (no memo's), newest first, each checked."""
+    check_admin_of(actor, organisation.id)
+    return audit.organisation_timeline(session, organisation.id, before_seq=before_seq, limit=limit)
+
+
 def _clean(
     values: dict[str, Any], limits: dict[str, int], required: tuple[str, ...]
 ) -> dict[str, str]:

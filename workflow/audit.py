@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -402,12 +402,38 @@ def memo_timeline(session: Session, memo: Memo) -> list[EventCheck]:
         .scalars()
         .all()
     )
+    return _checked(session, memo.organisation_id, events)
+
+
+def organisation_timeline(
+    session: Session, organisation_id: int, *, before_seq: int | None = None, limit: int = 50
+) -> list[EventCheck]:
+    """The organisation's own events — those of no memo: accounts, tokens, the route, its
+    settings, authorisations — newest first, at most ``limit`` before ``before_seq``, each
+    checked as ``memo_timeline`` checks a memo's. Read from ``ix_audit_event_memo`` (the
+    memo id, here NULL, then the sequence), so the memos' many events are not walked."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.memo_id.is_(None), AuditEvent.organisation_id == organisation_id)
+        .order_by(AuditEvent.seq.desc())
+        .limit(limit)
+    )
+    if before_seq is not None:
+        query = query.where(AuditEvent.seq < before_seq)
+    return _checked(session, organisation_id, session.execute(query).scalars().all())
+
+
+def _checked(
+    session: Session, organisation_id: int, events: Sequence[AuditEvent]
+) -> list[EventCheck]:
+    """Each event with whether its hash recomputes and its prev_hash is the hash of the
+    event before it in the organisation's chain (read for these events only)."""
     wanted = [event.seq - 1 for event in events if event.seq > 1]
     predecessors: dict[int, str] = {0: GENESIS_HASH}
     if wanted:
         rows = session.execute(
             select(AuditEvent.seq, AuditEvent.hash).where(
-                AuditEvent.organisation_id == memo.organisation_id, AuditEvent.seq.in_(wanted)
+                AuditEvent.organisation_id == organisation_id, AuditEvent.seq.in_(wanted)
             )
         )
         predecessors.update({seq: hash_ for seq, hash_ in rows})

@@ -303,6 +303,11 @@ def test_admin_and_error_screens(
     shoot(page, "admin-route")
     page.click(".subnav a:has-text('หน่วยงาน')")
     shoot(page, "admin-organisation")
+    # The token just issued is in the organisation's audit log, checked.
+    page.click(".subnav a:has-text('บันทึกการตรวจสอบ')")
+    assert page.locator("#audit-table tr[data-action=token_create]").count() == 1
+    assert page.locator("#audit-outcome").get_attribute("data-outcome") == "ok"
+    shoot(page, "admin-audit")
     page.goto(f"/memos/{memo_id}")
     assert page.locator("button[name=action]").count() == 0
     shoot(page, "memo-as-admin")

@@ -206,3 +206,39 @@ def test_only_the_organisations_active_admin_ends_its_authorisations(office: Off
     office.run(lambda s: setattr(Office.user(s, "admin"), "active", True))
     end("admin")
     assert office.run(lambda s: s.get(Authorisation, authorisation_id).ended_at) is not None
+
+
+def test_only_the_organisations_admin_reads_its_audit_events(office: Office) -> None:
+    _other_office_admin(office)
+    for username in ("other_admin", "mayor"):
+        with pytest.raises(NotAllowed):
+            office.run(
+                lambda s, username=username: admin.organisation_events(
+                    s, Office.user(s, username), _seed_organisation(s)
+                )
+            )
+
+    def add_to_both(session: Session) -> None:
+        other = Office.user(session, "other_admin").organisation
+        for organisation, username in ((_seed_organisation(session), "ours"), (other, "theirs")):
+            admin.add_user(
+                session,
+                None,
+                organisation,
+                username=username,
+                full_name="นายทดสอบ ระบบ",
+                position="เจ้าหน้าที่",
+                role="officer",
+                password=PASSWORD,
+            )
+
+    office.run(add_to_both)
+    events = office.run(
+        lambda s: [
+            (check.event.action, check.event.details["username"], check.ok)
+            for check in admin.organisation_events(
+                s, Office.user(s, "admin"), _seed_organisation(s)
+            )
+        ]
+    )
+    assert events == [("user_create", "ours", True)]

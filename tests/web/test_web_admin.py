@@ -11,6 +11,8 @@ from sqlalchemy import select
 from models import AuditEvent
 from tests.conftest import PASSWORD, Office
 from tests.web.conftest import Web
+from workflow import accounts
+from workflow import admin as admin_ops
 from workflow.accounts import find_user
 
 
@@ -21,7 +23,13 @@ def user_id(office: Office, username: str) -> int:
 def test_only_an_admin_gets_in(as_user: Any) -> None:
     for username in ("officer", "mayor"):
         web = as_user(username)
-        for path in ("/admin/", "/admin/users", "/admin/route", "/admin/organisation"):
+        for path in (
+            "/admin/",
+            "/admin/users",
+            "/admin/route",
+            "/admin/organisation",
+            "/admin/audit",
+        ):
             assert web.get(path).status_code == 403, (username, path)
         assert web.post("/admin/users", {"username": "x"}).status_code == 403
     admin = as_user("admin")
@@ -199,3 +207,85 @@ def test_admin_sees_submitted_memos_but_no_action(as_user: Any, app_office: Offi
     html = admin.text(f"/memos/{memo_id}")
     assert 'name="action"' not in html and 'id="no-actions"' in html
     assert PASSWORD not in html
+
+
+def _audit_rows(html: str) -> list[tuple[str, str]]:
+    """(sequence number, action) of each row of the audit page's table, top to bottom."""
+    return re.findall(r'<tr data-seq="(\d+)" data-action="([a-z_]+)">', html)
+
+
+def test_the_audit_page_lists_the_organisations_own_events_checked(
+    as_user: Any, app_office: Office
+) -> None:
+    admin = as_user("admin")
+    assert "ยังไม่มีรายการ" in admin.text("/admin/audit")
+    form = {
+        "username": "clerk",
+        "password": "clerk-password-1",
+        "full_name": "นายสมชาย ใจดี",
+        "position": "เจ้าพนักงานธุรการ",
+        "role": "officer",
+        "unit": "",
+    }
+    admin.post("/admin/users", form)
+    clerk_id = user_id(app_office, "clerk")
+    issued = admin.post(f"/admin/users/{clerk_id}/tokens", {"label": "รายงานประจำเดือน"})
+    token = re.search(r'id="new-token">([^<]+)<', issued.get_data(as_text=True))
+    assert token
+    app_office.submitted()  # a memo's events belong on the memo's page, not here
+
+    def elsewhere(session: Any) -> None:  # another organisation's events are not shown
+        other = accounts.create_organisation(session, name="เทศบาลอื่น", number_prefix="ชม 1")
+        admin_ops.add_user(
+            session,
+            None,
+            other,
+            username="outsider",
+            full_name="นายนอก องค์กร",
+            position="ผู้ดูแลระบบ",
+            role="admin",
+            password=PASSWORD,
+        )
+
+    app_office.run(elsewhere)
+    html = admin.text("/admin/audit")
+    assert [action for _, action in _audit_rows(html)] == ["token_create", "user_create"]
+    assert "ทุกรายการในหน้านี้ตรวจสอบผ่าน" in html
+    assert "ออกโทเค็น API" in html and "เพิ่มผู้ใช้" in html and "ผู้ดูแลระบบ" in html
+    assert "clerk" in html and "รายงานประจำเดือน" in html
+    assert token.group(1) not in html and "outsider" not in html
+    assert html.count("ตรวจสอบผ่าน</span>") == 2
+
+    # An event altered in the database without its hash no longer verifies, and says so.
+    def tamper(session: Any) -> None:
+        event = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "user_create",
+                AuditEvent.organisation_id == app_office.organisation_id,
+            )
+        ).one()
+        event.details = {**event.details, "role": "admin"}
+
+    app_office.run(tamper)
+    html = admin.text("/admin/audit")
+    assert 'data-outcome="bad"' in html and "ตรวจสอบไม่ผ่าน" in html
+    assert html.count("ตรวจสอบไม่ผ่าน</span>") == 1
+
+
+def test_the_audit_page_pages_back_through_older_events(as_user: Any, app_office: Office) -> None:
+    def many_changes(session: Any) -> None:
+        acting_admin = app_office.user(session, "admin")
+        officer = app_office.user(session, "officer")
+        for n in range(55):
+            admin_ops.update_user(session, acting_admin, officer, position=f"ตำแหน่งที่ {n}")
+
+    app_office.run(many_changes)
+    admin = as_user("admin")
+    first = _audit_rows(admin.text("/admin/audit"))
+    assert len(first) == 50 and all(action == "user_update" for _, action in first)
+    older = admin.text(f"/admin/audit?before={first[-1][0]}")
+    second = _audit_rows(older)
+    assert len(second) == 5
+    assert ">รายการก่อนหน้า</a>" not in older and ">รายการล่าสุด</a>" in older
+    sequence = [int(seq) for seq, _ in first + second]
+    assert sequence == sorted(sequence, reverse=True) and len(set(sequence)) == 55

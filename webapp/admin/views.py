@@ -1,6 +1,7 @@
 """The admin pages: users and their API tokens, the route as data, the organisation's
-settings, and authorisations to act for others. Only an admin gets in; an admin still
-cannot decide on memos (the workflow refuses that, whatever page asks)."""
+settings, authorisations to act for others, and the organisation's own audit events.
+Only an admin gets in; an admin still cannot decide on memos (the workflow refuses
+that, whatever page asks)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -341,3 +343,57 @@ def acting_end(authorisation_id: int) -> Response:
     commit()
     flash(_("The authorisation was ended; it has no effect from now on."), "success")
     return redirect(url_for("admin.acting_list"))
+
+
+# --- the organisation's audit events ----------------------------------------------------
+
+# What each of the organisation's own events did (a memo's events show on its timeline).
+EVENT_LABELS = {
+    "user_create": _l("Added a user"),
+    "user_update": _l("Changed a user's details"),
+    "user_activate": _l("Reactivated an account"),
+    "user_deactivate": _l("Deactivated an account"),
+    "password_reset": _l("Reset a password"),
+    "token_create": _l("Issued an API token"),
+    "token_revoke": _l("Revoked an API token"),
+    "organisation_change": _l("Changed the organisation's settings"),
+    "route_change": _l("Changed the approval route"),
+    "acting_add": _l("Recorded an authorisation to act for another"),
+    "acting_end": _l("Ended an authorisation to act for another"),
+}
+# Details that the page shows in a column of their own, or that say nothing to a reader.
+HIDDEN_DETAILS = frozenset({"user_id", "username", "acting_user_id", "authorisation_id"})
+AUDIT_PAGE = 50
+
+
+def _event_row(check: Any) -> dict[str, Any]:
+    event = check.event
+    details = event.details or {}
+    return {
+        "check": check,
+        "label": EVENT_LABELS.get(event.action, event.action),
+        "concerning": details.get("username") or details.get("acting_user") or "",
+        "details": [
+            (name, ", ".join(map(str, value)) if isinstance(value, list) else value)
+            for name, value in sorted(details.items())
+            if name not in HIDDEN_DETAILS | {"acting_user"} and value not in (None, "")
+        ],
+    }
+
+
+@bp.route("/audit")
+def audit_log() -> str:
+    """The organisation's own audit events (accounts, tokens, route, settings,
+    authorisations), newest first, fifty a page, each checked against the chain."""
+    before = request.args.get("before", type=int)
+    admin = _admin()
+    checks = operations.organisation_events(
+        db_session(), admin, admin.organisation, before_seq=before, limit=AUDIT_PAGE
+    )
+    return render_template(
+        "admin/audit.html",
+        rows=[_event_row(check) for check in checks],
+        all_ok=all(check.ok for check in checks),
+        older=checks[-1].event.seq if len(checks) == AUDIT_PAGE else None,
+        newest_page=before is None,
+    )
