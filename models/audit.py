@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -47,4 +47,14 @@ class AuditEvent(Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "seq", name="uq_audit_event_seq"),
         Index("ix_audit_event_memo", "memo_id", "seq"),
+        # The organisation's own events (no memo's: accounts, tokens, route, settings),
+        # newest first, for the admin's audit page, without walking the memos' events
+        # (migration 0011).
+        Index(
+            "ix_audit_event_own",
+            "organisation_id",
+            "seq",
+            sqlite_where=text("memo_id IS NULL"),
+            postgresql_where=text("memo_id IS NULL"),
+        ),
     )

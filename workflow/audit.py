@@ -410,8 +410,8 @@ def organisation_timeline(
 ) -> list[EventCheck]:
     """The organisation's own events — those of no memo: accounts, tokens, the route, its
     settings, authorisations — newest first, at most ``limit`` before ``before_seq``, each
-    checked as ``memo_timeline`` checks a memo's. Read from ``ix_audit_event_memo`` (the
-    memo id, here NULL, then the sequence), so the memos' many events are not walked."""
+    checked as ``memo_timeline`` checks a memo's. Read from ``ix_audit_event_own`` (a
+    partial index of these events only), so the memos' many events are not walked."""
     query = (
         select(AuditEvent)
         .where(AuditEvent.memo_id.is_(None), AuditEvent.organisation_id == organisation_id)
