@@ -22,6 +22,7 @@ from webapp.i18n import current_language
 from webapp.messages import field_errors
 from workflow import accounts, acting
 from workflow import admin as operations
+from workflow.audit import EventCheck
 from workflow.errors import NotAllowed, RouteError, ValidationFailed
 from workflow.route import parse_route
 
@@ -366,7 +367,7 @@ HIDDEN_DETAILS = frozenset({"user_id", "username", "acting_user_id", "authorisat
 AUDIT_PAGE = 50
 
 
-def _event_row(check: Any) -> dict[str, Any]:
+def _event_row(check: EventCheck) -> dict[str, Any]:
     event = check.event
     details = event.details or {}
     return {
