@@ -174,13 +174,18 @@ def update_user(session: Session, actor: User, user: User, **fields: Any) -> lis
 
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     """Deactivate (or reactivate) an account; a deactivated user cannot sign in or use
-    tokens, and everything they wrote stays. An admin cannot deactivate themselves."""
+    tokens, and everything they wrote stays. An admin cannot deactivate themselves.
+    Deactivation also ends every browser session, so reactivating the account does not
+    bring back a session of the device that may have been the reason (API tokens are
+    revoked one by one, on the user's page)."""
     check_admin_of(actor, user.organisation_id)
     if user.id == actor.id and not active:
         raise ValidationFailed({"active": "invalid"})
     if user.active == active:
         return
     user.active = active
+    if not active:
+        end_sessions(session, user)
     session.flush()
     audit.append_event(
         session,

@@ -491,3 +491,32 @@ def test_deactivation_ends_every_session_and_token_at_once(
     cast_api.office.run(lambda s: setattr(cast_api.office.user(s, "head"), "active", False))
     assert head.client.get("/").status_code == 302
     assert cast_api.get("head", "/api/v1/inbox").status_code == 401
+
+
+def test_a_session_ended_by_deactivation_stays_ended_after_reactivation(
+    app: Any, cast_office: Office
+) -> None:
+    """A lost laptop: the admin deactivates the account, then reactivates it for the
+    person's new one. The laptop's session cookie is worth nothing, before and after."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    laptop = _signed_in(app, "head")
+    assert laptop.get("/").status_code == 200
+
+    def switch(active: bool) -> None:
+        def work(session: Any) -> None:
+            from workflow import admin
+
+            admin.set_active(
+                session,
+                cast_office.user(session, "admin"),
+                cast_office.user(session, "head"),
+                active,
+            )
+
+        cast_office.run(work)
+
+    switch(False)
+    assert laptop.get("/").status_code == 302
+    switch(True)
+    assert laptop.get("/").status_code == 302
+    assert _signed_in(app, "head").get("/").status_code == 200
