@@ -90,6 +90,28 @@ def _clean(
     return cleaned
 
 
+def _record_user_event(
+    session: Session, actor: User | None, user: User, action: str, **details: Any
+) -> None:
+    """Append an event about ``user``'s account to their organisation's chain."""
+    audit.append_event(
+        session,
+        organisation_id=user.organisation_id,
+        actor=actor,
+        action=action,
+        details={"user_id": user.id, "username": user.username, **details},
+    )
+
+
+def _record_organisation_event(
+    session: Session, actor: User | None, organisation: Organisation, action: str, **details: Any
+) -> None:
+    """Append an event about the organisation itself to its chain."""
+    audit.append_event(
+        session, organisation_id=organisation.id, actor=actor, action=action, details=details
+    )
+
+
 def add_user(
     session: Session,
     actor: User | None,
@@ -107,13 +129,7 @@ def add_user(
     user = accounts.add_user(
         session, organisation, username, full_name, position, role, password, unit
     )
-    audit.append_event(
-        session,
-        organisation_id=organisation.id,
-        actor=actor,
-        action="user_create",
-        details={"user_id": user.id, "username": user.username, "role": user.role},
-    )
+    _record_user_event(session, actor, user, "user_create", role=user.role)
     return user
 
 
@@ -123,13 +139,7 @@ def create_token(session: Session, actor: User | None, user: User, label: str = 
     label, never the token)."""
     check_admin_of(actor, user.organisation_id)
     token, row = accounts.issue_token(session, user, label)
-    audit.append_event(
-        session,
-        organisation_id=user.organisation_id,
-        actor=actor,
-        action="token_create",
-        details={"user_id": user.id, "username": user.username, "token_id": row.id, "label": label},
-    )
+    _record_user_event(session, actor, user, "token_create", token_id=row.id, label=label)
     return token
 
 
@@ -141,13 +151,7 @@ def revoke_token(session: Session, actor: User | None, user: User, token_id: int
     if token.revoked_at is not None:
         return
     accounts.revoke_token(session, token.id)
-    audit.append_event(
-        session,
-        organisation_id=user.organisation_id,
-        actor=actor,
-        action="token_revoke",
-        details={"user_id": user.id, "username": user.username, "token_id": token.id},
-    )
+    _record_user_event(session, actor, user, "token_revoke", token_id=token.id)
 
 
 def update_user(session: Session, actor: User, user: User, **fields: Any) -> list[str]:
@@ -162,13 +166,7 @@ def update_user(session: Session, actor: User, user: User, **fields: Any) -> lis
         setattr(user, name, cleaned[name])
     if changed:
         session.flush()
-        audit.append_event(
-            session,
-            organisation_id=user.organisation_id,
-            actor=actor,
-            action="user_update",
-            details={"user_id": user.id, "username": user.username, "fields": changed},
-        )
+        _record_user_event(session, actor, user, "user_update", fields=changed)
     return changed
 
 
@@ -187,13 +185,7 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     if not active:
         end_sessions(session, user)
     session.flush()
-    audit.append_event(
-        session,
-        organisation_id=user.organisation_id,
-        actor=actor,
-        action="user_activate" if active else "user_deactivate",
-        details={"user_id": user.id, "username": user.username},
-    )
+    _record_user_event(session, actor, user, "user_activate" if active else "user_deactivate")
 
 
 def reset_password(session: Session, actor: User, user: User, password: str) -> None:
@@ -203,13 +195,7 @@ def reset_password(session: Session, actor: User, user: User, password: str) -> 
     user.password_hash = hash_password(password)
     end_sessions(session, user)
     session.flush()
-    audit.append_event(
-        session,
-        organisation_id=user.organisation_id,
-        actor=actor,
-        action="password_reset",
-        details={"user_id": user.id, "username": user.username},
-    )
+    _record_user_event(session, actor, user, "password_reset")
 
 
 def update_organisation(
@@ -235,12 +221,8 @@ def update_organisation(
         setattr(organisation, name, cleaned[name])
     if changed:
         session.flush()
-        audit.append_event(
-            session,
-            organisation_id=organisation.id,
-            actor=actor,
-            action="organisation_change",
-            details={"fields": changed},
+        _record_organisation_event(
+            session, actor, organisation, "organisation_change", fields=changed
         )
     return changed
 
@@ -252,13 +234,8 @@ def set_route(
     check_admin_of(actor, organisation.id)
     organisation.route = route.as_data()
     session.flush()
-    audit.append_event(
-        session,
-        organisation_id=organisation.id,
-        actor=actor,
-        action="route_change",
-        details={"steps": [step.key for step in route.steps]},
-    )
+    steps = [step.key for step in route.steps]
+    _record_organisation_event(session, actor, organisation, "route_change", steps=steps)
 
 
 EMBLEM_TYPES = frozenset({"image/png", "image/jpeg"})
@@ -288,12 +265,8 @@ def set_emblem(
     organisation.emblem_sha256 = digest
     organisation.emblem_media_type = media_type
     session.flush()
-    audit.append_event(
-        session,
-        organisation_id=organisation.id,
-        actor=actor,
-        action="organisation_change",
-        details={"fields": ["emblem"], "emblem_sha256": digest},
+    _record_organisation_event(
+        session, actor, organisation, "organisation_change", fields=["emblem"], emblem_sha256=digest
     )
 
 

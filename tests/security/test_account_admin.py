@@ -42,6 +42,21 @@ def _seed_organisation(session: Session) -> Organisation:
     return Office.user(session, "officer").organisation
 
 
+def _authorise_palad(session: Session, actor: User | None) -> Authorisation:
+    """The seed office's ปลัด to act for its mayor (รักษาราชการแทน), recorded by ``actor``."""
+    return acting.add_authorisation(
+        session,
+        actor,
+        _seed_organisation(session),
+        Office.user(session, "palad"),
+        "mayor",
+        Capacity.acting_head.value,
+        "คำสั่ง อบต. ที่ 1/2569",
+        date(2026, 11, 20),
+        date(2026, 11, 30),
+    )
+
+
 def _verbs(session: Session, actor: User) -> dict[str, Callable[[], Any]]:
     """Every admin verb, aimed at the seed organisation (อบต.ควนขนุน) and its officer."""
     organisation = _seed_organisation(session)
@@ -73,17 +88,7 @@ def _verbs(session: Session, actor: User) -> dict[str, Callable[[], Any]]:
         "set_route": lambda: admin.set_route(
             session, actor, organisation, type(route)(route.steps[1:])
         ),
-        "add_authorisation": lambda: acting.add_authorisation(
-            session,
-            actor,
-            organisation,
-            Office.user(session, "palad"),
-            "mayor",
-            Capacity.acting_head.value,
-            "คำสั่ง อบต. ที่ 1/2569",
-            date(2026, 11, 20),
-            date(2026, 11, 30),
-        ),
+        "add_authorisation": lambda: _authorise_palad(session, actor),
     }
 
 
@@ -174,20 +179,7 @@ def test_the_organisations_own_admin_may_and_every_change_is_audited(office: Off
 def test_only_the_organisations_active_admin_ends_its_authorisations(office: Office) -> None:
     _other_office_admin(office)
 
-    def authorise(session: Session) -> int:
-        return acting.add_authorisation(
-            session,
-            None,
-            _seed_organisation(session),
-            Office.user(session, "palad"),
-            "mayor",
-            Capacity.acting_head.value,
-            "คำสั่ง อบต. ที่ 1/2569",
-            date(2026, 11, 20),
-            date(2026, 11, 30),
-        ).id
-
-    authorisation_id = office.run(authorise)
+    authorisation_id = office.run(lambda s: _authorise_palad(s, None).id)
 
     def end(username: str) -> None:
         office.run(

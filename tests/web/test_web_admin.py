@@ -38,16 +38,20 @@ def test_only_an_admin_gets_in(as_user: Any) -> None:
     assert "นางสาวสุพัตรา ชูกลิ่น" in html and "head_of_office" in html
 
 
+# A new clerk, as the admin fills in the "add a user" form.
+CLERK_FORM = {
+    "username": "clerk",
+    "password": "clerk-password-1",
+    "full_name": "นายสมชาย ใจดี",
+    "position": "เจ้าพนักงานธุรการ",
+    "role": "officer",
+    "unit": "สำนักงานปลัด",
+}
+
+
 def test_add_a_user_who_can_then_sign_in(as_user: Any, anonymous: Web) -> None:
     admin = as_user("admin")
-    form = {
-        "username": "clerk",
-        "password": "clerk-password-1",
-        "full_name": "นายสมชาย ใจดี",
-        "position": "เจ้าพนักงานธุรการ",
-        "role": "officer",
-        "unit": "สำนักงานปลัด",
-    }
+    form = CLERK_FORM
     response = admin.post("/admin/users", form)
     assert response.status_code == 302
     assert "เพิ่ม นายสมชาย ใจดี (clerk) แล้ว" in admin.text(response.location)
@@ -219,15 +223,7 @@ def test_the_audit_page_lists_the_organisations_own_events_checked(
 ) -> None:
     admin = as_user("admin")
     assert "ยังไม่มีรายการ" in admin.text("/admin/audit")
-    form = {
-        "username": "clerk",
-        "password": "clerk-password-1",
-        "full_name": "นายสมชาย ใจดี",
-        "position": "เจ้าพนักงานธุรการ",
-        "role": "officer",
-        "unit": "",
-    }
-    admin.post("/admin/users", form)
+    admin.post("/admin/users", CLERK_FORM)
     clerk_id = user_id(app_office, "clerk")
     issued = admin.post(f"/admin/users/{clerk_id}/tokens", {"label": "รายงานประจำเดือน"})
     token = re.search(r'id="new-token">([^<]+)<', issued.get_data(as_text=True))
