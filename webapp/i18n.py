@@ -18,10 +18,11 @@ To update the catalogue after changing strings::
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, request
-from flask_babel import Babel
+from flask import Flask, Response, current_app, g, request
+from flask_babel import Babel, get_translations
 
 from webapp.errors import language
 
@@ -58,6 +59,15 @@ def _remember_language(response: Response) -> Response:
     return response
 
 
+def _page_translations() -> Any:
+    """This request's (or app context's) translations, found once and kept in ``g``: the
+    locale is chosen once per request (``select_locale``) and does not change within it."""
+    found = g.get("page_translations")
+    if found is None:
+        found = g.page_translations = get_translations()
+    return found
+
+
 def current_language() -> str:
     """The language of the page being rendered (``th`` or ``en``)."""
     return select_locale()
@@ -68,6 +78,16 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "th")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Bangkok")
     babel.init_app(app, locale_selector=select_locale)
+    # The templates' _() as Flask-Babel installs it, but with the request's translations
+    # looked up once per request instead of on every call (Flask-Babel finds the context,
+    # the locale and the domain each time: 8 µs a call, about 40 calls on the inbox page).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _page_translations().ugettext(s),
+        ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
+    )
     app.after_request(_remember_language)
 
     @app.context_processor
