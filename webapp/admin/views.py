@@ -363,7 +363,9 @@ EVENT_LABELS = {
     "acting_end": _l("Ended an authorisation to act for another"),
 }
 # Details that the page shows in a column of their own, or that say nothing to a reader.
-HIDDEN_DETAILS = frozenset({"user_id", "username", "acting_user_id", "authorisation_id"})
+HIDDEN_DETAILS = frozenset(
+    {"user_id", "username", "acting_user", "acting_user_id", "authorisation_id"}
+)
 AUDIT_PAGE = 50
 
 
@@ -377,7 +379,7 @@ def _event_row(check: EventCheck) -> dict[str, Any]:
         "details": [
             (name, ", ".join(map(str, value)) if isinstance(value, list) else value)
             for name, value in sorted(details.items())
-            if name not in HIDDEN_DETAILS | {"acting_user"} and value not in (None, "")
+            if name not in HIDDEN_DETAILS and value not in (None, "")
         ],
     }
 
