@@ -275,6 +275,19 @@ def revoke_token(session: Session, token_id: int) -> None:
     row.revoked_at = clock.utcnow_naive()
 
 
+def revoke_all_tokens(session: Session, user: User) -> list[int]:
+    """Revoke every live token of ``user``; the ids of those revoked, in order."""
+    live = session.scalars(
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.id)
+    ).all()
+    now = clock.utcnow_naive()
+    for row in live:
+        row.revoked_at = now
+    return [row.id for row in live]
+
+
 def is_admin(user: User) -> bool:
     return user.role == ADMIN_ROLE
 

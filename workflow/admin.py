@@ -173,19 +173,23 @@ def update_user(session: Session, actor: User, user: User, **fields: Any) -> lis
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     """Deactivate (or reactivate) an account; a deactivated user cannot sign in or use
     tokens, and everything they wrote stays. An admin cannot deactivate themselves.
-    Deactivation also ends every browser session, so reactivating the account does not
-    bring back a session of the device that may have been the reason (API tokens are
-    revoked one by one, on the user's page)."""
+    Deactivation also ends every browser session and revokes every API token, so
+    reactivating the account brings back neither a session of the device that may have
+    been the reason nor a token a script still holds; the event names the tokens revoked."""
     check_admin_of(actor, user.organisation_id)
     if user.id == actor.id and not active:
         raise ValidationFailed({"active": "invalid"})
     if user.active == active:
         return
     user.active = active
-    if not active:
-        end_sessions(session, user)
+    if active:
+        session.flush()
+        _record_user_event(session, actor, user, "user_activate")
+        return
+    end_sessions(session, user)
+    revoked = accounts.revoke_all_tokens(session, user)
     session.flush()
-    _record_user_event(session, actor, user, "user_activate" if active else "user_deactivate")
+    _record_user_event(session, actor, user, "user_deactivate", tokens_revoked=revoked)
 
 
 def reset_password(session: Session, actor: User, user: User, password: str) -> None:

@@ -75,12 +75,13 @@ def _verbs(session: Session, actor: User) -> dict[str, Callable[[], Any]]:
             password="planted-password-1",
         ),
         "update_user": lambda: admin.update_user(session, actor, officer, role=ADMIN_ROLE),
+        "revoke_token": lambda: admin.revoke_token(session, actor, officer, token_id),
+        # After the revocation: deactivating revokes whatever token is still live.
         "set_active": lambda: admin.set_active(session, actor, officer, False),
         "reset_password": lambda: admin.reset_password(
             session, actor, officer, "taken-over-password-1"
         ),
         "create_token": lambda: admin.create_token(session, actor, officer, "planted"),
-        "revoke_token": lambda: admin.revoke_token(session, actor, officer, token_id),
         "update_organisation": lambda: admin.update_organisation(
             session, actor, organisation, False, name="ถูกเปลี่ยนชื่อ", number_prefix="x"
         ),
@@ -160,10 +161,10 @@ def test_the_organisations_own_admin_may_and_every_change_is_audited(office: Off
     assert [action for action, _, _ in made] == [
         "user_create",
         "user_update",
+        "token_revoke",
         "user_deactivate",
         "password_reset",
         "token_create",
-        "token_revoke",
         "organisation_change",
         "organisation_change",
         "route_change",

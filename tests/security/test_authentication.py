@@ -520,3 +520,51 @@ def test_a_session_ended_by_deactivation_stays_ended_after_reactivation(
     switch(True)
     assert laptop.get("/").status_code == 302
     assert _signed_in(app, "head").get("/").status_code == 200
+
+
+def test_tokens_revoked_by_deactivation_stay_revoked_after_reactivation(
+    cast_api: ApiClient,
+) -> None:
+    """A script's token for someone who left: deactivation revokes it for good (the
+    account's sessions end for good as well, above), and the audit event names the
+    tokens it revoked, not one revoked before."""
+    from models import ApiToken, AuditEvent
+    from workflow import admin
+
+    office = cast_api.office
+    cast_api.token("head")
+    cast_api.token("palad")
+    revoked_before = office.run(lambda s: _revoked_token(s, office.user(s, "head")))
+    assert cast_api.get("head", "/api/v1/inbox").status_code == 200
+
+    def switch(active: bool) -> None:
+        office.run(
+            lambda s: admin.set_active(s, office.user(s, "admin"), office.user(s, "head"), active)
+        )
+
+    switch(False)
+    switch(True)
+    assert cast_api.get("head", "/api/v1/inbox").status_code == 401
+    assert cast_api.get("palad", "/api/v1/inbox").status_code == 200
+
+    def heads_tokens_and_event(session: Any) -> tuple[list[Any], dict[str, Any]]:
+        head = office.user(session, "head")
+        tokens = session.execute(
+            select(ApiToken.id, ApiToken.revoked_at)
+            .where(ApiToken.user_id == head.id)
+            .order_by(ApiToken.id)
+        ).all()
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user_deactivate"))
+        return list(tokens), event.one().details
+
+    tokens, details = office.run(heads_tokens_and_event)
+    assert all(revoked_at is not None for _id, revoked_at in tokens)
+    assert details["tokens_revoked"] == [i for i, _ in tokens if i != revoked_before]
+    assert len(details["tokens_revoked"]) == 1
+
+
+def _revoked_token(session: Any, user: User) -> int:
+    """A token of ``user`` revoked at once; its row id."""
+    _token, row = accounts.issue_token(session, user, "old")
+    accounts.revoke_token(session, row.id)
+    return int(row.id)

@@ -171,7 +171,11 @@ def active(user_id: int) -> Page:
         flash(_("%(name)s can sign in again.", name=target.full_name), "success")
     else:
         flash(
-            _("%(name)s was deactivated and can no longer sign in.", name=target.full_name),
+            _(
+                "%(name)s was deactivated and can no longer sign in; every session was"
+                " ended and every API token revoked.",
+                name=target.full_name,
+            ),
             "success",
         )
     return redirect(url_for("admin.user", user_id=user_id))
@@ -379,7 +383,7 @@ def _event_row(check: EventCheck) -> dict[str, Any]:
         "details": [
             (name, ", ".join(map(str, value)) if isinstance(value, list) else value)
             for name, value in sorted(details.items())
-            if name not in HIDDEN_DETAILS and value not in (None, "")
+            if name not in HIDDEN_DETAILS and value not in (None, "", [])
         ],
     }
 
