@@ -9,6 +9,7 @@ How to add a revision: docs/migrations.md.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.pool import NullPool
 
 from models import search
@@ -87,6 +88,19 @@ def head() -> str:
     return heads[0]
 
 
+@functools.cache
+def expected_head() -> str:
+    """``head()``, read from the revision files once per process (for the health check,
+    which asks on every probe; the files do not change while the code runs)."""
+    return head()
+
+
+def revision_of(connection: Connection) -> str | None:
+    """The revision of the database ``connection`` is connected to, in its transaction."""
+    heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(heads) if heads else None
+
+
 @contextmanager
 def _engine(url: str) -> Iterator[Engine]:
     engine = make_engine(url, poolclass=NullPool)
@@ -99,9 +113,9 @@ def _engine(url: str) -> Iterator[Engine]:
 def current(url: str) -> str | None:
     """The revision the database at ``url`` is at; None if it has never been migrated."""
     with _engine(url) as engine, engine.connect() as connection:
-        heads = MigrationContext.configure(connection).get_current_heads()
+        revision = revision_of(connection)
         connection.rollback()
-    return ",".join(heads) if heads else None
+    return revision
 
 
 def _adopt_unversioned(url: str) -> None:

@@ -237,3 +237,59 @@ def test_the_cli_initialises_and_reports_the_revision(tmp_path: Path) -> None:
         assert migrate.current(url) == migrate.head()
     finally:
         database(app).engine.dispose()
+
+
+def test_the_health_check_says_whether_the_worker_can_serve(
+    fresh_url: Callable[[], str], tmp_path: Path
+) -> None:
+    """``GET /healthz``, what a load balancer asks each worker: 200 on a database at the
+    code's revision; 503 with a stable code when the schema is behind (the code was
+    upgraded without ``memoflow db upgrade``) or the database cannot be reached. Never
+    cached, no cookie, nothing about the server told to an anonymous caller."""
+    from webapp import create_app
+    from webapp.db import database
+
+    url = fresh_url()
+    migrate.upgrade(url)
+    app = create_app(Config(HOME=tmp_path, DATABASE_URL=url, SECRET_KEY="x", TESTING=True))
+    client = app.test_client()
+    try:
+        answer = client.get("/healthz")
+        assert answer.status_code == 200
+        assert answer.json == {"status": "ok", "database": "ok", "revision": migrate.head()}
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert "Set-Cookie" not in answer.headers
+
+        migrate.downgrade(url, "0010")
+        behind = client.get("/healthz")
+        assert behind.status_code == 503 and behind.headers["Cache-Control"] == "no-store"
+        error = behind.json["error"]
+        assert (error["code"], error["revision"], error["expected"]) == (
+            "schema_outdated",
+            "0010",
+            migrate.head(),
+        )
+        assert "memoflow db upgrade" in error["message"] and "ฐานข้อมูล" in error["message"]
+        english = client.get("/healthz", headers={"Accept-Language": "en"}).json["error"]
+        assert english["message"].startswith("The database schema is at revision 0010")
+        migrate.upgrade(url)
+        assert client.get("/healthz").status_code == 200
+    finally:
+        database(app).engine.dispose()
+
+    # A database that cannot be reached: a SQLite file in a directory that is not there,
+    # or a PostgreSQL server on a port nobody listens on.
+    unreachable = (
+        f"sqlite:///{tmp_path / 'gone' / 'db.sqlite3'}"
+        if url.startswith("sqlite")
+        else make_url(url).set(host="127.0.0.1", port=1).render_as_string(hide_password=False)
+    )
+    app = create_app(Config(HOME=tmp_path, DATABASE_URL=unreachable, SECRET_KEY="x", TESTING=True))
+    try:
+        down = app.test_client().get("/healthz")
+        assert down.status_code == 503
+        assert down.json["error"]["code"] == "database_unavailable"
+        assert "gone" not in down.get_data(as_text=True)
+        assert "port" not in down.get_data(as_text=True)
+    finally:
+        database(app).engine.dispose()

@@ -110,8 +110,9 @@ def register_blueprints(app: Flask) -> None:
     init_api(app)
     # The API authenticates by bearer token, never by cookie, so CSRF does not apply.
     csrf.exempt(api_blueprint)
-    from webapp import admin, auth, memos
+    from webapp import admin, auth, health, memos
 
+    health.init_app(app)
     auth.init_app(app)
     memos.init_app(app)
     admin.init_app(app)

@@ -61,6 +61,16 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "ยังสร้างเอกสารไม่ได้ในขณะนี้: {detail}",
         "This cannot be done right now: {detail}",
     ),
+    "database_unavailable": (
+        "ขณะนี้ติดต่อฐานข้อมูลไม่ได้ กรุณาลองใหม่ภายหลัง",
+        "The database cannot be reached right now; please try again later.",
+    ),
+    "schema_outdated": (
+        "ฐานข้อมูลยังไม่ได้ปรับโครงสร้างเป็นรุ่นที่ระบบนี้ใช้ (อยู่ที่ {revision} ต้องเป็น {expected})"
+        " ผู้ดูแลระบบต้องสั่ง memoflow db upgrade",
+        "The database schema is at revision {revision}, this code needs {expected}: the"
+        " administrator must run memoflow db upgrade.",
+    ),
     "internal_error": (
         "เกิดข้อผิดพลาดภายในระบบ ข้อมูลไม่ถูกบันทึก กรุณาลองใหม่",
         "Internal error; nothing was saved. Please try again.",
