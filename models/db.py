@@ -17,7 +17,18 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a transaction waits for a lock before it fails (``is_lock_timeout``): on SQLite
+# the database's write lock (the busy timeout), on PostgreSQL a row or table lock
+# (``lock_timeout``; without it a request behind a stuck transaction would wait forever).
+# The web layer answers such a failure with 503 "busy, try again".
+LOCK_TIMEOUT_MS = 30_000
+# Migrations wait longer: a second host upgrading at the same time waits for the first
+# (docs/migrations.md), which may take minutes on a large database.
+MIGRATION_LOCK_TIMEOUT_MS = 3_600_000
+# SQLite's result codes and PostgreSQL's SQLSTATEs of a lock not had in time (or a
+# deadlock, which PostgreSQL breaks by failing one of the two): trying again can succeed.
+SQLITE_LOCK_ERRORS = frozenset({"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"})
+POSTGRES_LOCK_ERRORS = frozenset({"55P03", "40P01"})
 # Execution option marking an engine whose transactions only read (see ``read_only``).
 READ_ONLY = "memoflow_read_only"
 
@@ -35,16 +46,27 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine configured for safe concurrent writes on either database."""
+def make_engine(url: str, *, lock_timeout_ms: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine configured for safe concurrent writes on either database; its
+    transactions wait at most ``lock_timeout_ms`` (default ``LOCK_TIMEOUT_MS``) for a lock."""
     url = normalise_url(url)
+    lock_timeout_ms = int(lock_timeout_ms or LOCK_TIMEOUT_MS)
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _set_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+            # Once per new connection of the pool; SET lasts for the connection's life.
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = {lock_timeout_ms}")
+            dbapi_connection.commit()
+
+        return engine
 
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("check_same_thread", False)
-    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+    connect_args.setdefault("timeout", lock_timeout_ms / 1000)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -53,7 +75,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {lock_timeout_ms}")
         if ":memory:" not in url and url not in ("sqlite://", "sqlite+pysqlite://"):
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
@@ -77,6 +99,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             ) from error
 
     return engine
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether ``error`` (SQLAlchemy's, from either database) says a lock was not had in
+    time (``LOCK_TIMEOUT_MS``) or a deadlock was broken: the transaction was rolled back
+    and nothing was written, so the same request may simply be made again."""
+    driver_error = getattr(error, "orig", None)
+    if isinstance(driver_error, sqlite3.Error):
+        return getattr(driver_error, "sqlite_errorname", "") in SQLITE_LOCK_ERRORS
+    return getattr(driver_error, "sqlstate", None) in POSTGRES_LOCK_ERRORS
 
 
 def read_only(engine: Engine) -> Engine:

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from models import search
 from models.base import Base
-from models.db import make_engine
+from models.db import MIGRATION_LOCK_TIMEOUT_MS, make_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -103,7 +103,7 @@ def revision_of(connection: Connection) -> str | None:
 
 @contextmanager
 def _engine(url: str) -> Iterator[Engine]:
-    engine = make_engine(url, poolclass=NullPool)
+    engine = make_engine(url, poolclass=NullPool, lock_timeout_ms=MIGRATION_LOCK_TIMEOUT_MS)
     try:
         yield engine
     finally:

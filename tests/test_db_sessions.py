@@ -16,8 +16,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Memo, db
-from models.db import ReadOnlySessionError, make_engine, make_session_factory
+from models import Memo
+from models.db import ReadOnlySessionError, is_lock_timeout, make_engine, make_session_factory
 from tests.conftest import ApiClient, Office
 
 
@@ -87,23 +87,21 @@ def test_a_writer_waits_for_the_write_lock_and_takes_it_when_it_is_free(
     engine.dispose()
 
 
-def test_a_writer_that_waits_too_long_fails_with_a_database_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_writer_that_waits_too_long_fails_with_a_database_error(tmp_path: Path) -> None:
     """Past the busy timeout the waiting writer gets SQLAlchemy's OperationalError ("the
     database is locked"), which callers catching SQLAlchemyError handle (an error page's
     inbox count, for one), and the connection works again afterwards."""
-    monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 200)
-    engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'locked.db'}", lock_timeout_ms=200)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE entry (n INTEGER)"))
     holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
         started = time.monotonic()
-        with pytest.raises(OperationalError, match="locked"), engine.begin() as connection:
-            connection.execute(text("INSERT INTO entry VALUES (1)"))
+        with pytest.raises(OperationalError, match="locked") as raised, engine.begin() as writing:
+            writing.execute(text("INSERT INTO entry VALUES (1)"))
         assert 0.2 <= time.monotonic() - started < 5
+        assert is_lock_timeout(raised.value)
     finally:
         holder.execute("ROLLBACK")
         holder.close()

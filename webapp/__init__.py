@@ -10,7 +10,7 @@ import hmac
 import os
 from typing import Any
 
-from flask import Flask, Response, current_app, session
+from flask import Flask, Response, current_app, g, session
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
@@ -93,6 +93,8 @@ def load_user(user_id: str) -> Any:
     # The cookie holds "<id>:<nonce>" (models.User.get_id) and this browser's sign-in key
     # (SIGN_IN_KEY). Signing out deletes the sign-in; signing out everywhere and a password
     # reset delete them all and replace the nonce: an older copy of the cookie is worthless.
+    if g.get("database_busy"):  # an error page after a lock timeout: do not wait again
+        return None
     number, _, nonce = user_id.partition(":")
     key = session.get(SIGN_IN_KEY)
     if not number.isdigit() or len(number) > 12 or not isinstance(key, str):

@@ -32,8 +32,8 @@ class Database:
     reading_sessions: sessionmaker[Session]
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        engine = make_engine(url)
+    def from_url(cls, url: str, lock_timeout_ms: int | None = None) -> Database:
+        engine = make_engine(url, lock_timeout_ms=lock_timeout_ms)
         return cls(
             engine=engine,
             sessions=make_session_factory(engine),
@@ -45,7 +45,10 @@ class Database:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION_KEY] = Database.from_url(app.config["DATABASE_URL"])
+    # LOCK_TIMEOUT_MS: models.db's default unless the app's config sets one (tests do).
+    app.extensions[EXTENSION_KEY] = Database.from_url(
+        app.config["DATABASE_URL"], app.config.get("LOCK_TIMEOUT_MS")
+    )
     app.teardown_appcontext(close_session)
 
 

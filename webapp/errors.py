@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from jinja2 import TemplateNotFound
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from models.db import is_lock_timeout
 from webapp.db import rollback
 from webapp.messages import describe_fields, error_message, field_errors
 from workflow.errors import NotAllowed, ValidationFailed, WorkflowError
@@ -34,6 +36,8 @@ HTTP_CODES = {
     429: "too_many_requests",
     503: "unavailable",
 }
+# When to try again after a lock was not had in time (the Retry-After header, seconds).
+BUSY_RETRY_AFTER_S = 5
 
 # marshmallow's messages, mapped to our field-problem codes.
 MARSHMALLOW_PROBLEMS = {
@@ -201,10 +205,30 @@ def _marshmallow_problems(messages: dict[str, Any]) -> dict[str, str]:
     return problems
 
 
+def handle_busy() -> Response:
+    """A lock not had in time (models.db.LOCK_TIMEOUT_MS) or a broken deadlock: the
+    transaction was rolled back, nothing was written, and the same request may be made
+    again. 503 with Retry-After; the page shows back what the user wrote."""
+    log.warning("busy: no lock in time on %s %s", request.method, request.path)
+    # Neither the user loader nor the navigation's count may wait for the lock again.
+    g.database_busy = True
+    lang = language()
+    message = error_message("busy", lang)
+    if wants_json():
+        response = error_response(503, "busy", message)
+    else:
+        typed = request.form.get("opinion", "") if request.method == "POST" else ""
+        response = make_response(_render_page(503, "busy", message, typed=typed))
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
+    return response
+
+
 def handle_unexpected(error: Exception) -> Any:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     rollback()
+    if isinstance(error, SQLAlchemyError) and is_lock_timeout(error):
+        return handle_busy()
     log.exception("unhandled error on %s %s", request.method, request.path)
     lang = language()
     message = error_message("internal_error", lang)

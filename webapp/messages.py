@@ -61,6 +61,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "ยังสร้างเอกสารไม่ได้ในขณะนี้: {detail}",
         "This cannot be done right now: {detail}",
     ),
+    "busy": (
+        "ระบบกำลังบันทึกงานอื่นอยู่และรอนานเกินกำหนด ยังไม่ได้บันทึกสิ่งใด กรุณาลองใหม่อีกครั้งในอีกสักครู่",
+        "The system was busy with other changes for too long; nothing was saved."
+        " Please try again in a moment.",
+    ),
     "database_unavailable": (
         "ขณะนี้ติดต่อฐานข้อมูลไม่ได้ กรุณาลองใหม่ภายหลัง",
         "The database cannot be reached right now; please try again later.",

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 import models  # noqa: F401  (imports every model, so every table is on the metadata)
 from models import search
 from models.base import Base
-from models.db import make_engine
+from models.db import MIGRATION_LOCK_TIMEOUT_MS, make_engine
 
 # Any constant: every upgrade on one PostgreSQL database takes this transaction-level
 # advisory lock, so two deployments upgrading at once run one after the other.
@@ -95,7 +95,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(_database_url(), poolclass=NullPool)
+    engine = make_engine(
+        _database_url(), poolclass=NullPool, lock_timeout_ms=MIGRATION_LOCK_TIMEOUT_MS
+    )
     try:
         with engine.connect() as connection:
             _run(connection)

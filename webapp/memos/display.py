@@ -160,7 +160,7 @@ def paper_view(memo: Memo) -> PaperView:
 def nav_inbox_count(user: User) -> int | None:
     """The number in the navigation bar; None if it cannot be had (an error page after a
     database failure must still render). The inbox page has counted it already."""
-    if user.is_admin:
+    if user.is_admin or g.get("database_busy"):
         return None
     if "inbox_count" in g:
         return int(g.inbox_count)
