@@ -88,16 +88,30 @@ def workflow_error_parts(error: WorkflowError, lang: str) -> tuple[str, dict[str
     return message, extra
 
 
+def _typed_back() -> str:
+    """The opinion or reason a refused or failed form carried: its error page shows it back
+    to be copied, so that nothing the user wrote is lost (the form's own page keeps it on
+    a validation error; these pages are a conflict, a busy database, a failure)."""
+    if request.method != "POST":
+        return ""
+    return str(request.form.get("opinion", ""))
+
+
 def _render_page(status: int, code: str, message: str, **context: Any) -> Any:
+    typed = _typed_back()
     try:
         return (
-            render_template(f"errors/{status}.html", code=code, message=message, **context),
+            render_template(
+                f"errors/{status}.html", code=code, message=message, typed=typed, **context
+            ),
             status,
         )
     except TemplateNotFound:
         try:
             return (
-                render_template("errors/error.html", code=code, message=message, status=status),
+                render_template(
+                    "errors/error.html", code=code, message=message, status=status, typed=typed
+                ),
                 status,
             )
         except TemplateNotFound:
@@ -217,8 +231,7 @@ def handle_busy() -> Response:
     if wants_json():
         response = error_response(503, "busy", message)
     else:
-        typed = request.form.get("opinion", "") if request.method == "POST" else ""
-        response = make_response(_render_page(503, "busy", message, typed=typed))
+        response = make_response(_render_page(503, "busy", message))
     response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_S)
     return response
 

@@ -429,6 +429,34 @@ def test_a_second_decision_is_a_conflict(as_user: Any, app_office: Office) -> No
     assert len(app_office.memo(memo_id).opinions) == 1
 
 
+def test_a_conflict_page_shows_back_the_opinion_that_was_not_saved(
+    as_user: Any, app_office: Office
+) -> None:
+    """Two people of the head's role open the memo; the first decides. The second's long
+    opinion is not lost: the conflict page gives it back, escaped, to be copied."""
+    memo_id = app_office.submitted()
+    version = app_office.memo(memo_id).version
+    first = as_user("head")
+    second = as_user("head")
+    assert (
+        first.post(
+            f"/memos/{memo_id}", {"action": "endorse", "opinion": "ก", "version": version}
+        ).status_code
+        == 302
+    )
+    written = "เห็นควรเสนอ <b>ด่วน</b>\nตามระเบียบฯ ข้อ 5"
+    stale = second.post(
+        f"/memos/{memo_id}", {"action": "endorse", "opinion": written, "version": version}
+    )
+    assert stale.status_code == 409
+    html = stale.get_data(as_text=True)
+    assert "ยังไม่ได้บันทึก" in html
+    assert "เห็นควรเสนอ &lt;b&gt;ด่วน&lt;/b&gt;\nตามระเบียบฯ ข้อ 5</textarea>" in html
+    assert [o.text for o in app_office.memo(memo_id).opinions] == ["ก"]
+    # A page that was not a form carries nothing back.
+    assert "typed-back" not in second.get(f"/memos/{memo_id}/edit").get_data(as_text=True)
+
+
 def test_the_action_address_and_get_never_act(as_user: Any, app_office: Office) -> None:
     memo_id = app_office.submitted()
     head = as_user("head")
