@@ -285,3 +285,22 @@ def test_the_audit_page_pages_back_through_older_events(as_user: Any, app_office
     assert ">รายการก่อนหน้า</a>" not in older and ">รายการล่าสุด</a>" in older
     sequence = [int(seq) for seq, _ in first + second]
     assert sequence == sorted(sequence, reverse=True) and len(set(sequence)) == 55
+
+
+def test_the_audit_page_dates_events_in_the_readers_language(
+    as_user: Any, app_office: Office
+) -> None:
+    """Bangkok time either way: the Buddhist era in Thai, as the document prints dates; in
+    English the Gregorian year and English month an English reader expects."""
+    from datetime import UTC, datetime
+
+    from workflow import clock
+
+    admin = as_user("admin")
+    with clock.frozen(datetime(2026, 11, 26, 7, 5, tzinfo=UTC)):  # 14:05 in Bangkok
+        admin.post("/admin/users", CLERK_FORM)
+    thai = admin.text("/admin/audit")
+    assert "26 พฤศจิกายน 2569 เวลา 14:05 น." in thai
+    english = admin.text("/admin/audit?lang=en")
+    assert "26 Nov 2026, 14:05" in english
+    assert "พฤศจิกายน" not in english and "2569" not in english

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import Flask, g
-from flask_babel import format_timedelta
+from flask_babel import format_datetime, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from models import Decision, Memo, Opinion, Organisation, Secrecy, Urgency, User
 from webapp.db import db_session
+from webapp.i18n import current_language
 from workflow import clock, queries
 from workflow.machine import DRAFT, REJECTED, RETURNED, SIGNED, WITHDRAWN
 from workflow.permissions import can_create_memo, memo_route
@@ -106,6 +107,17 @@ def doc_datetime(value: datetime | None, organisation: Organisation) -> str:
     return thai_datetime(value, organisation.thai_digits) if value else ""
 
 
+def screen_datetime(value: datetime | None, organisation: Organisation) -> str:
+    """A stored UTC time on a screen that is not the document (the admin's audit page), in
+    Bangkok time: in Thai as the document prints it (Buddhist era), in English as an
+    English reader writes it ("26 Nov 2026, 14:05")."""
+    if value is None:
+        return ""
+    if current_language() == "th":
+        return doc_datetime(value, organisation)
+    return str(format_datetime(value, "d MMM y, HH:mm"))
+
+
 def waited(since: datetime) -> str:
     """How long something has waited, in words of the page's language ("3 วัน")."""
     return format_timedelta(clock.utcnow_naive() - since, threshold=1.1)
@@ -181,6 +193,7 @@ def register(app: Flask) -> None:
         doc_digits=doc_digits,
         doc_date=doc_date,
         doc_datetime=doc_datetime,
+        screen_datetime=screen_datetime,
         doc_day=doc_day,
         waited=waited,
         file_size=file_size,
