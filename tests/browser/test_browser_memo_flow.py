@@ -188,6 +188,7 @@ def test_seed_memo_from_draft_to_signed(
     page.fill("[name=q]", "คุณธรรม")
     page.select_option("[name=state]", "signed")
     page.click("button:has-text('ค้นหา')")
+    page.wait_for_url(re.compile(r"[?&]q="))  # count() would not wait for the results
     assert page.locator(".memo-item").count() == 1
     shoot(page, "all-memos-search")
 
@@ -305,6 +306,8 @@ def test_admin_and_error_screens(
     shoot(page, "admin-organisation")
     # The token just issued is in the organisation's audit log, checked.
     page.click(".subnav a:has-text('บันทึกการตรวจสอบ')")
+    # count() does not wait: the click's navigation must have ended first.
+    page.wait_for_url("**/admin/audit")
     assert page.locator("#audit-table tr[data-action=token_create]").count() == 1
     assert page.locator("#audit-outcome").get_attribute("data-outcome") == "ok"
     shoot(page, "admin-audit")
