@@ -94,7 +94,10 @@ def _typed_back() -> str:
     a validation error; these pages are a conflict, a busy database, a failure)."""
     if request.method != "POST":
         return ""
-    return str(request.form.get("opinion", ""))
+    try:
+        return str(request.form.get("opinion", ""))
+    except HTTPException:  # the body itself was the problem (too large): nothing to show
+        return ""
 
 
 def _render_page(status: int, code: str, message: str, **context: Any) -> Any:
