@@ -220,6 +220,25 @@ def test_workers_share_the_login_limit_through_redis(
             database(app).engine.dispose()
 
 
+def test_signing_in_survives_an_outage_of_the_shared_limit_store(
+    tmp_path: Path, database_url: str, engine: Any
+) -> None:
+    """Redis down (here: nobody listens where the limit store should be). Signing in still
+    works, and password guessing is still limited, in the worker's own memory, until the
+    store is back; not a 500 for everyone."""
+    app = limited_app(tmp_path, database_url, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    try:
+        Office(database(app).sessions)
+        client = app.test_client()
+        assert (
+            client.post("/login", data={"username": "officer", "password": PASSWORD}).status_code
+            == 302
+        )
+        assert failures_alternating([app], 10).status_code == 429
+    finally:
+        database(app).engine.dispose()
+
+
 def session_cookie(response: Any) -> str:
     for header in response.headers.getlist("Set-Cookie"):
         if header.startswith("session="):

@@ -58,6 +58,9 @@ def init_app(app: Flask) -> None:
     )
     config.setdefault("RATELIMIT_ENABLED", not config.get("TESTING", False))
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down must not lock everybody out (every sign-in was a 500): the limits go on
+    # in the worker's own memory until the shared store answers again.
+    config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault(
         "LOGIN_RATE_LIMIT", os.environ.get("MEMOFLOW_LOGIN_RATE_LIMIT") or DEFAULT_LOGIN_RATE_LIMIT
     )
