@@ -175,11 +175,6 @@ def check_login(session: Session, username: str, password: str) -> LoginOutcome:
     return LoginOutcome(user, "ok")
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with this username and password, or None."""
-    return check_login(session, username, password).user
-
-
 def start_sign_in(session: Session, user: User, lifetime: timedelta) -> str:
     """Record a new sign-in of ``user`` and return the key its browser keeps (in the signed
     session cookie); only the key's SHA-256 is stored. The user's sign-ins older than

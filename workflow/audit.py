@@ -10,7 +10,6 @@ organisation). ``verify`` also replays each memo's events against the memo itsel
 from __future__ import annotations
 
 import gc
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -469,8 +468,3 @@ def export(session: Session, out: IO[str]) -> int:
 def export_to_path(session: Session, path: str | Path) -> int:
     with open(path, "w", encoding="utf-8") as out:
         return export(session, out)
-
-
-def load_export(path: str | Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

@@ -61,10 +61,6 @@ def memo_route(memo: Memo | MemoHeading) -> Route:
     return organisation_route(memo).without_roles_of(memo.author.role)
 
 
-def current_step(memo: Memo) -> Step | None:
-    return memo_route(memo).step_for_state(memo.state)
-
-
 def roles_of(session: Session | None, user: User) -> set[str]:
     """The roles ``user`` may act in today: their own and those acted for."""
     return {user.role, *acting_for(session, user)}

@@ -4,7 +4,6 @@ rolls the request back is still recorded."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import SecurityEvent, User
@@ -33,10 +32,3 @@ def record(
     session.add(event)
     session.flush()
     return event
-
-
-def recent(session: Session, limit: int = 100, kind: str | None = None) -> list[SecurityEvent]:
-    query = select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)
-    if kind:
-        query = query.where(SecurityEvent.kind == kind)
-    return list(session.execute(query).scalars())

@@ -22,12 +22,6 @@ def thai_date(value: date, thai_digits: bool = False) -> str:
     return thai_strftime(moment, "%-d %B %Y", thaidigit=thai_digits)
 
 
-def thai_short_date(value: date, thai_digits: bool = False) -> str:
-    """ "20 เม.ย. 65"."""
-    moment = datetime(value.year, value.month, value.day)
-    return thai_strftime(moment, "%-d %b %y", thaidigit=thai_digits)
-
-
 def thai_datetime(stored_utc: datetime, thai_digits: bool = False) -> str:
     """A stored UTC time shown in Asia/Bangkok: "20 เมษายน 2565 เวลา 14:05 น."."""
     local = to_local(stored_utc).replace(tzinfo=None)
