@@ -1,0 +1,1 @@
+"""Tests through the served stack: ``memoflow serve`` (gunicorn) in a subprocess."""
