@@ -3,6 +3,7 @@
 from models.acting import Authorisation, Capacity
 from models.audit import AuditEvent, ChainHead
 from models.base import Base, utcnow
+from models.idempotency import IdempotentRequest
 from models.memo import (
     Attachment,
     Blob,
@@ -34,6 +35,7 @@ __all__ = [
     "Capacity",
     "ChainHead",
     "Decision",
+    "IdempotentRequest",
     "Memo",
     "MemoRouteRole",
     "Opinion",

@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from flask import Flask, Response, current_app, g, session
+from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
@@ -40,10 +41,20 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
+class MemoflowApp(Flask):
+    """Flask, with every view run inside the request's transaction: ``webapp.db.run_view``
+    commits or rolls back after the view returns and before the response is sent (an
+    ``after_request`` or teardown function could no longer change the answer if the
+    commit failed; an exception raised here goes to the error handlers like the view's)."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        return db.run_view(self, super().dispatch_request)
+
+
 def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """Build the application from ``config`` (the environment by default)."""
     config = config or Config()
-    app = Flask(__name__)
+    app = MemoflowApp(__name__)
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.update(
         SECRET_KEY=config.SECRET_KEY,

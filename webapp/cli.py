@@ -1,6 +1,7 @@
 """The ``memoflow`` command line: database, demo, serving, users, tokens, routes, audit.
 
-Each command runs in one transaction: it commits at the end or rolls back on error.
+Each command that writes runs in one transaction (``webapp.db.transaction``): committed
+when its work is done, before it reports it, or rolled back on error.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask.cli import with_appcontext
 
 from webapp.cli_backup import register_backup_commands
 from webapp.cli_db import db_group, upgrade_schema
-from webapp.db import commit, database, db_session
+from webapp.db import database, db_session, transaction
 from workflow import accounts, admin, audit, seed
 from workflow.errors import WorkflowError
 from workflow.route import load_route_file
@@ -58,11 +59,11 @@ def demo_command(password: str | None, host: str, port: int, no_serve: bool) -> 
         if accounts.find_user(session, u) is not None
     }
     try:
-        organisation = seed.seed_organisation(session, chosen)
+        with transaction():
+            organisation = seed.seed_organisation(session, chosen)
     except WorkflowError as error:
         _fail(_workflow_message(error))
         return
-    commit()
     click.echo(f"organisation: {organisation.name} (prefix {organisation.number_prefix})")
     for person in seed.SEED_PEOPLE:
         note = " (already there; password unchanged)" if person.username in existing else ""
@@ -115,24 +116,23 @@ def user_add_command(
     """Add a user (asks for the password when --password is not given)."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    session = db_session()
     try:
-        organisation = accounts.only_organisation(session, org)
-        user = admin.add_user(
-            session,
-            None,
-            organisation,
-            username=username,
-            full_name=full_name,
-            position=position,
-            role=role,
-            password=password,
-            unit=unit,
-        )
+        with transaction() as session:
+            organisation = accounts.only_organisation(session, org)
+            user = admin.add_user(
+                session,
+                None,
+                organisation,
+                username=username,
+                full_name=full_name,
+                position=position,
+                role=role,
+                password=password,
+                unit=unit,
+            )
     except WorkflowError as error:
         _fail(_workflow_message(error))
         return
-    commit()
     click.echo(f"added {user.username} ({user.full_name}, {user.position}, role {user.role})")
 
 
@@ -147,13 +147,12 @@ def token_group() -> None:
 @with_appcontext
 def token_create_command(username: str, label: str) -> None:
     """Create an API token; it is printed once, as the last line."""
-    session = db_session()
-    user = accounts.find_user(session, username)
-    if user is None or not user.active:
-        _fail(f"no active user {username}")
-        return
-    token = admin.create_token(session, None, user, label)
-    commit()
+    with transaction() as session:
+        user = accounts.find_user(session, username)
+        if user is None or not user.active:
+            _fail(f"no active user {username}")
+            return
+        token = admin.create_token(session, None, user, label)
     click.echo(f"token for {username} (shown once; keep it secret):")
     click.echo(token)
 
@@ -207,15 +206,14 @@ def route_show_command(org: str | None) -> None:
 @with_appcontext
 def route_set_command(file: str, org: str | None) -> None:
     """Replace the route with the one in FILE (JSON, see workflow/routes/)."""
-    session = db_session()
     try:
-        organisation = accounts.only_organisation(session, org)
-        route = load_route_file(Path(file), organisation.name)
-        admin.set_route(session, None, organisation, route)
+        with transaction() as session:
+            organisation = accounts.only_organisation(session, org)
+            route = load_route_file(Path(file), organisation.name)
+            admin.set_route(session, None, organisation, route)
     except WorkflowError as error:
         _fail(_workflow_message(error))
         return
-    commit()
     click.echo(f"route of {organisation.name}: " + " → ".join(s.title for s in route.steps))
 
 

@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from webapp.api.acting import role_for_step
-from webapp.db import commit, db_session
+from webapp.db import db_session, transaction
 from workflow import accounts, acting
 from workflow.errors import WorkflowError
 
@@ -54,28 +54,27 @@ def acting_add_command(
     org: str | None,
 ) -> None:
     """Record that USERNAME acts for a step's role from one day to another (inclusive)."""
-    session = db_session()
     try:
-        organisation = accounts.only_organisation(session, org)
-        user = accounts.find_user(session, username)
-        if user is None:
-            _fail(f"no user {username}")
-            return
-        authorisation = acting.add_authorisation(
-            session,
-            None,
-            organisation,
-            user,
-            role_for_step(organisation.route, step),
-            capacity,
-            order,
-            valid_from.date() if hasattr(valid_from, "date") else valid_from,
-            valid_to.date() if hasattr(valid_to, "date") else valid_to,
-        )
+        with transaction() as session:
+            organisation = accounts.only_organisation(session, org)
+            user = accounts.find_user(session, username)
+            if user is None:
+                _fail(f"no user {username}")
+                return
+            authorisation = acting.add_authorisation(
+                session,
+                None,
+                organisation,
+                user,
+                role_for_step(organisation.route, step),
+                capacity,
+                order,
+                valid_from.date() if hasattr(valid_from, "date") else valid_from,
+                valid_to.date() if hasattr(valid_to, "date") else valid_to,
+            )
     except WorkflowError as error:
         _fail(_problems(error))
         return
-    commit()
     click.echo(
         f"authorisation {authorisation.id}: {user.full_name} {capacity} ({authorisation.role})"
         f" {authorisation.valid_from} – {authorisation.valid_to}, {order}"
@@ -103,9 +102,9 @@ def acting_list_command(org: str | None) -> None:
 def acting_end_command(authorisation_id: int) -> None:
     """End an authorisation now."""
     try:
-        authorisation = acting.end_authorisation(db_session(), None, authorisation_id)
+        with transaction() as session:
+            authorisation = acting.end_authorisation(session, None, authorisation_id)
     except WorkflowError as error:
         _fail(_problems(error))
         return
-    commit()
     click.echo(f"authorisation {authorisation.id} ended")

@@ -76,6 +76,11 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "The database schema is at revision {revision}, this code needs {expected}: the"
         " administrator must run memoflow db upgrade.",
     ),
+    "idempotency_key_reused": (
+        "แบบฟอร์มหรือคำขอนี้ถูกส่งไปแล้วพร้อมข้อมูลอื่น (Idempotency-Key ซ้ำ) กรุณาเปิดหน้าใหม่แล้วส่งอีกครั้ง",
+        "This idempotency key was already used for a different request; reload the form or"
+        " send a new key.",
+    ),
     "internal_error": (
         "เกิดข้อผิดพลาดภายในระบบ ข้อมูลไม่ถูกบันทึก กรุณาลองใหม่",
         "Internal error; nothing was saved. Please try again.",

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from models import ADMIN_ROLE, OFFICER_ROLE, Capacity, User
 from webapp.api.acting import role_for_step
-from webapp.db import commit, db_session, rollback
+from webapp.db import db_session, rollback
 from webapp.i18n import current_language
 from webapp.messages import field_errors
 from workflow import accounts, acting
@@ -96,7 +96,6 @@ def users() -> Page:
         )
     except ValidationFailed as error:
         return _users_page(values, _errors(error), 422)
-    commit()
     flash(
         _("Added %(name)s (%(username)s).", name=user.full_name, username=user.username), "success"
     )
@@ -138,7 +137,6 @@ def user(user_id: int) -> Page:
     except ValidationFailed as error:
         errors = _errors(error)
         return _user_page(_target(user_id), errors, 422)
-    commit()
     flash(_("Saved %(name)s.", name=target.full_name), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -151,7 +149,6 @@ def password(user_id: int) -> Page:
     except ValidationFailed as error:
         errors = _errors(error)
         return _user_page(_target(user_id), errors, 422)
-    commit()
     flash(_("The password of %(name)s was changed.", name=target.full_name), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -166,7 +163,6 @@ def active(user_id: int) -> Page:
         rollback()
         flash(_("You cannot deactivate your own account."), "danger")
         return redirect(url_for("admin.user", user_id=user_id))
-    commit()
     if make_active:
         flash(_("%(name)s can sign in again.", name=target.full_name), "success")
     else:
@@ -187,7 +183,6 @@ def create_token(user_id: int) -> Page:
     target = _target(user_id)
     label = request.form.get("label", "").strip()[:100]
     token = operations.create_token(db_session(), _admin(), target, label=label)
-    commit()
     return _user_page(target, new_token=token, status=201)
 
 
@@ -195,7 +190,6 @@ def create_token(user_id: int) -> Page:
 def revoke_token(user_id: int, token_id: int) -> Page:
     target = _target(user_id)
     operations.revoke_token(db_session(), _admin(), target, token_id)
-    commit()
     flash(_("The token was revoked."), "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -232,7 +226,6 @@ def route() -> Page:
             text, _("This route cannot be used: %(detail)s", detail=error.detail), 422
         )
     operations.set_route(db_session(), _admin(), organisation, new_route)
-    commit()
     flash(_("The route was saved. Memos already submitted keep their route."), "success")
     return redirect(url_for("admin.route"))
 
@@ -257,7 +250,6 @@ def organisation() -> Page:
         errors = _errors(error)
         shown = dict(values, thai_digits=form.get("thai_digits") == "1")
         return render_template("admin/organisation.html", values=shown, errors=errors), 422
-    commit()
     flash(_("The organisation's settings were saved."), "success")
     return redirect(url_for("admin.organisation"))
 
@@ -273,7 +265,6 @@ def emblem() -> Page:
     except ValidationFailed as error:
         errors = _errors(error)
         return render_template("admin/organisation.html", values=organisation, errors=errors), 422
-    commit()
     flash(_("The emblem was saved."), "success")
     return redirect(url_for("admin.organisation"))
 
@@ -336,7 +327,6 @@ def acting_list() -> Page:
         )
     except ValidationFailed as error:
         return _acting_page(values, _errors(error), 422)
-    commit()
     flash(_("The authorisation was recorded."), "success")
     return redirect(url_for("admin.acting_list"))
 
@@ -345,7 +335,6 @@ def acting_list() -> Page:
 def acting_end(authorisation_id: int) -> Response:
     """End an authorisation now."""
     acting.end_authorisation(db_session(), _admin(), authorisation_id)
-    commit()
     flash(_("The authorisation was ended; it has no effect from now on."), "success")
     return redirect(url_for("admin.acting_list"))
 

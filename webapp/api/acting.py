@@ -11,7 +11,7 @@ from models import Authorisation
 from webapp.api.auth import api_user, token_required
 from webapp.api.schemas import StrictSchema
 from webapp.api.views import SECURITY, blp
-from webapp.db import commit, db_session
+from webapp.db import db_session
 from workflow import accounts, acting
 from workflow.errors import NotAllowed, ValidationFailed
 from workflow.route import parse_route
@@ -109,7 +109,6 @@ def add_authorisation(body: dict[str, Any]) -> dict[str, Any]:
         body["from_"],
         body["to"],
     )
-    commit()
     return authorisation_json(authorisation)
 
 
@@ -121,5 +120,4 @@ def end_authorisation(authorisation_id: int) -> dict[str, Any]:
     """End an authorisation now."""
     _require_admin()
     authorisation = acting.end_authorisation(db_session(), api_user(), authorisation_id)
-    commit()
     return authorisation_json(authorisation)

@@ -29,14 +29,21 @@ def token_required(view: F) -> F:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        token = bearer_token()
-        user = user_for_token(db_session(), token) if token else None
-        if user is None:
+        if current_api_user() is None:
             raise Unauthorized()
-        g.api_user = user
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def current_api_user() -> User | None:
+    """The active user of the request's bearer token, looked up once per request (the
+    idempotency check before the view needs it too), or None."""
+    if "api_user" not in g:
+        token = bearer_token()
+        g.api_user = user_for_token(db_session(), token) if token else None
+    user: User | None = g.api_user
+    return user
 
 
 def api_user() -> User:

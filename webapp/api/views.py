@@ -28,7 +28,7 @@ from webapp.api.schemas import (
     VersionQuerySchema,
 )
 from webapp.api.serialize import audit_json, memo_json, memo_summary_json
-from webapp.db import commit, db_session
+from webapp.db import db_session
 from workflow import actions, queries
 from workflow.audit import memo_timeline
 from workflow.errors import ValidationFailed
@@ -98,7 +98,6 @@ class Memos(MethodView):
     def post(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create a draft memo."""
         memo = actions.create_memo(db_session(), api_user(), **fields)
-        commit()
         return memo_json(memo, api_user())
 
 
@@ -121,7 +120,6 @@ class MemoItem(MethodView):
         """Edit a draft or returned memo (author only)."""
         version = fields.pop("version", None)
         memo = actions.edit_memo(db_session(), memo_id, api_user(), version=version, **fields)
-        commit()
         return memo_json(memo, api_user())
 
 
@@ -141,7 +139,6 @@ def memo_action(body: dict[str, Any], memo_id: int) -> dict[str, Any]:
         decision=body.get("decision"),
         version=body.get("version"),
     )
-    commit()
     return memo_json(memo, api_user())
 
 
@@ -162,7 +159,6 @@ def upload_attachment(files: dict[str, Any], memo_id: int) -> dict[str, Any]:
     attachment = actions.add_attachment(
         db_session(), memo_id, api_user(), upload.filename or "", data
     )
-    commit()
     return {
         "id": attachment.id,
         "name": attachment.filename,
@@ -182,7 +178,6 @@ def remove_attachment(query: dict[str, Any], memo_id: int, attachment_id: int) -
     actions.remove_attachment(
         db_session(), memo_id, attachment_id, api_user(), version=query.get("version")
     )
-    commit()
     return memo_json(actions.get_memo(db_session(), memo_id, api_user()), api_user())
 
 
@@ -208,7 +203,6 @@ def download_attachment(memo_id: int, attachment_id: int) -> Any:
 def admin_open(body: dict[str, Any], memo_id: int) -> dict[str, Any]:
     """An admin opens a memo hidden from admins (secret): explicit, with a reason, audited."""
     memo = actions.open_as_admin(db_session(), memo_id, api_user(), body["reason"])
-    commit()
     return memo_json(memo, api_user())
 
 

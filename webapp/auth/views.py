@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.db import commit, db_session
+from webapp.db import db_session
 from webapp.extensions import SIGN_IN_KEY
 from workflow import accounts
 from workflow.security import record
@@ -42,7 +42,8 @@ def safe_next(target: str | None) -> str:
 
 
 def _log_attempt(username: str, reason: str) -> None:
-    """Every sign-in attempt goes to the security log, committed at once."""
+    """Every sign-in attempt goes to the security log (a failed one is answered with the
+    form again, status 200, so the request's commit keeps it)."""
     record(
         db_session(),
         "login" if reason == "ok" else "login_failed",
@@ -50,7 +51,6 @@ def _log_attempt(username: str, reason: str) -> None:
         remote_addr=request.remote_addr or "",
         detail="" if reason == "ok" else reason,
     )
-    commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -73,7 +73,6 @@ def login() -> str | Response | tuple[str, int]:
             session[SIGN_IN_KEY] = accounts.start_sign_in(
                 db_session(), user, current_app.permanent_session_lifetime
             )
-            commit()
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.full_name), "success")
             return redirect(target)
@@ -103,7 +102,6 @@ def logout() -> str | Response:
             accounts.end_sessions(db_session(), user)
         else:
             accounts.end_sign_in(db_session(), user, session.get(SIGN_IN_KEY, ""))
-        commit()
     logout_user()
     session.clear()
     if everywhere:

@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from models import Memo, Secrecy, Urgency, User
-from webapp.db import commit, db_session, rollback
+from webapp.db import db_session, rollback
 from webapp.i18n import current_language
 from webapp.memos import display
 from webapp.memos.forms import (
@@ -138,7 +138,6 @@ def new() -> Page:
             memo = actions.create_memo(db_session(), user, **values)
         except ValidationFailed as error:
             return _form_page(None, values, _errors(error), 422)
-        commit()
         flash(_("The draft was saved. Attach files, then submit it."), "success")
         return redirect(url_for("memos.show", memo_id=memo.id))
     if not can_create_memo(user):
@@ -167,7 +166,6 @@ def edit(memo_id: int) -> Page:
             errors = _errors(error)
             memo = actions.get_memo(db_session(), memo_id, user)
             return _form_page(memo, values, errors, 422)
-        commit()
         flash(_("The memo was saved."), "success")
         return redirect(url_for("memos.show", memo_id=memo.id))
     memo = actions.get_memo(db_session(), memo_id, user)
@@ -229,7 +227,6 @@ def act(memo_id: int) -> Page:
         errors = _errors(error)
         memo = actions.get_memo(db_session(), memo_id, user)
         return _memo_page(memo, errors, request.form, 422)
-    commit()
     flash(_after(action, memo), "success")
     return redirect(url_for("memos.show", memo_id=memo.id))
 
@@ -289,10 +286,10 @@ def upload(memo_id: int) -> Page:
             version=version_of(request.form),
         )
     except ValidationFailed as error:
+        rollback()  # the answer is a redirect, not an error: nothing of it may be kept
         for message in _errors(error).values():
             flash(_("The file was not attached: %(reason)s", reason=message), "danger")
         return redirect(target)
-    commit()
     flash(_("Attached %(name)s.", name=attachment.filename), "success")
     return redirect(target)
 
@@ -304,7 +301,6 @@ def remove_attachment(memo_id: int, attachment_id: int) -> Response:
     removed = actions.remove_attachment(
         db_session(), memo_id, attachment_id, _user(), version=version_of(request.form)
     )
-    commit()
     flash(_("Removed %(name)s.", name=removed.filename), "success")
     return redirect(_attachments_page(memo_id))
 
