@@ -10,7 +10,8 @@ import marshmallow as ma
 from marshmallow import fields
 
 from models import Decision, Secrecy, Urgency
-from workflow.actions import FIELD_LIMITS, OPINION_LIMIT
+from workflow.actions import FIELD_LIMITS, OPINION_LIMIT, REQUIRED_FOR_SUBMIT
+from workflow.files import EXPECTED as ATTACHMENT_TYPES
 
 # workflow.validation's rules, written into the document for clients and fuzzers (the
 # workflow enforces them): no control character but tab, newline and carriage return;
@@ -24,10 +25,29 @@ TEXT_PATTERN = f"^[^{_CONTROL}]*$"
 REQUIRED_TEXT_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
 
 
-def text(limit: int, *, required_text: bool = False, **options: Any) -> fields.String:
+# Drafts may be incomplete; submitting needs these filled in (workflow.actions.submit).
+SUBMIT_NEEDS = (
+    "Needed (not blank) before the memo can be submitted: "
+    + ", ".join(REQUIRED_FOR_SUBMIT)
+    + ". A draft may leave it empty."
+)
+
+
+def text(
+    limit: int, *, required_text: bool = False, description: str = "", **options: Any
+) -> fields.String:
     """A text field, documented with the limit and the characters the workflow accepts."""
     pattern = REQUIRED_TEXT_PATTERN if required_text else TEXT_PATTERN
-    return fields.String(metadata={"maxLength": limit, "pattern": pattern}, **options)
+    metadata: dict[str, Any] = {"maxLength": limit, "pattern": pattern}
+    if description:
+        metadata["description"] = description
+    return fields.String(metadata=metadata, **options)
+
+
+def memo_text(name: str, **options: Any) -> fields.String:
+    """One of the memo's text fields; those the submission needs say so."""
+    description = SUBMIT_NEEDS if name in REQUIRED_FOR_SUBMIT else ""
+    return text(FIELD_LIMITS[name], description=description, **options)
 
 
 class StrictSchema(ma.Schema):
@@ -36,37 +56,58 @@ class StrictSchema(ma.Schema):
 
 
 class MemoCreateSchema(StrictSchema):
-    subject = text(FIELD_LIMITS["subject"], required_text=True, required=True)
-    to = text(FIELD_LIMITS["to"], required_text=True, required=True)
-    unit = text(FIELD_LIMITS["unit"])
-    background = text(FIELD_LIMITS["background"])
-    facts = text(FIELD_LIMITS["facts"])
-    proposal = text(FIELD_LIMITS["proposal"])
+    subject = memo_text("subject", required_text=True, required=True)
+    to = memo_text("to", required_text=True, required=True)
+    unit = memo_text("unit")
+    background = memo_text("background")
+    facts = memo_text("facts")
+    proposal = memo_text("proposal")
     urgency = fields.String(metadata={"enum": [u.value for u in Urgency]})
     secrecy = fields.String(metadata={"enum": [s.value for s in Secrecy]})
 
 
 class MemoPatchSchema(StrictSchema):
-    subject = text(FIELD_LIMITS["subject"], required_text=True)
-    to = text(FIELD_LIMITS["to"], required_text=True)
-    unit = text(FIELD_LIMITS["unit"])
-    background = text(FIELD_LIMITS["background"])
-    facts = text(FIELD_LIMITS["facts"])
-    proposal = text(FIELD_LIMITS["proposal"])
+    subject = memo_text("subject", required_text=True)
+    to = memo_text("to", required_text=True)
+    unit = memo_text("unit")
+    background = memo_text("background")
+    facts = memo_text("facts")
+    proposal = memo_text("proposal")
     urgency = fields.String(metadata={"enum": [u.value for u in Urgency]})
     secrecy = fields.String(metadata={"enum": [s.value for s in Secrecy]})
     version = fields.Integer(allow_none=True)
 
 
+ACTION_NEEDS = (
+    "submit (the author; the memo must have "
+    + ", ".join(REQUIRED_FOR_SUBMIT)
+    + " filled in, else 422 validation_failed naming each in `fields`),"
+    " endorse, return and reject (an opinion is needed), sign (a decision is needed;"
+    " the opinion is optional), withdraw (the author)."
+)
+
+
 class ActionSchema(StrictSchema):
     action = fields.String(
         required=True,
-        metadata={"enum": ["submit", "endorse", "return", "sign", "reject", "withdraw"]},
+        metadata={
+            "enum": ["submit", "endorse", "return", "sign", "reject", "withdraw"],
+            "description": ACTION_NEEDS,
+        },
     )
-    # Required (not blank) to endorse, return or reject; optional to sign.
-    opinion = text(OPINION_LIMIT, allow_none=True)
-    decision = fields.String(allow_none=True, metadata={"enum": [d.value for d in Decision]})
-    version = fields.Integer(allow_none=True)
+    opinion = text(
+        OPINION_LIMIT,
+        allow_none=True,
+        description="Needed (not blank) to endorse, return or reject; optional to sign.",
+    )
+    decision = fields.String(
+        allow_none=True,
+        metadata={"enum": [d.value for d in Decision], "description": "Needed to sign."},
+    )
+    version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The memo version the caller saw; a stale one gets 409."},
+    )
 
 
 class AdminOpenSchema(StrictSchema):
@@ -203,5 +244,23 @@ class ErrorSchema(ma.Schema):
     error = fields.Nested(ErrorBodySchema)
 
 
-class UploadSchema(ma.Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+ATTACHMENT_EXTENSIONS = sorted(ATTACHMENT_TYPES)
+
+
+class UploadSchema(StrictSchema):
+    """The multipart form of an upload: one part, ``file``, and nothing else."""
+
+    file = fields.Raw(
+        required=True,
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": (
+                "The file, under a name ending in one of: ."
+                + ", .".join(ATTACHMENT_EXTENSIONS)
+                + ". Its contents must be what the name says (422 content_mismatch);"
+                " other names get 422 extension_not_allowed, programs 422 executable."
+            ),
+            "x-allowed-extensions": ATTACHMENT_EXTENSIONS,
+        },
+    )

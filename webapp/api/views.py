@@ -3,16 +3,18 @@ and serialise. The OpenAPI document is generated from these by flask-smorest."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import RequestEntityTooLarge
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from webapp.api.auth import api_user, token_required
+from webapp.api.auth import F, api_reader, api_user, token_required
 from webapp.api.schemas import (
     ActionSchema,
     AdminOpenSchema,
@@ -27,7 +29,7 @@ from webapp.api.schemas import (
     UploadSchema,
     VersionQuerySchema,
 )
-from webapp.api.serialize import audit_json, memo_json, memo_summary_json
+from webapp.api.serialize import audit_json, heading_row_json, memo_json, memo_summary_json
 from webapp.db import db_session
 from workflow import actions, queries
 from workflow.audit import memo_timeline
@@ -37,13 +39,23 @@ from workflow.errors import ValidationFailed
 class BodyParser(FlaskParser):
     """webargs' parser, with every unreadable JSON body a 400 like a syntax error: the
     decoder raises RecursionError for nesting past its depth limit and ValueError for an
-    integer longer than Python converts (4300 digits), which webargs does not catch."""
+    integer longer than Python converts (4300 digits), which webargs does not catch.
+
+    Every JSON body of this API is required (the OpenAPI document says so): webargs reads
+    a missing one, or one sent as another media type, as an empty object, which a PATCH
+    would then accept. A body of another type is 415; no body at all is 422 ``body``
+    required."""
 
     def load_json(self, req: Any, schema: Any) -> Any:
         try:
-            return super().load_json(req, schema)
+            data = super().load_json(req, schema)
         except (RecursionError, ValueError) as error:
             return self._handle_invalid_json_error(error, req)
+        if data is missing:
+            if req.get_data(cache=True) and not is_json_request(req):
+                raise UnsupportedMediaType()
+            raise ValidationFailed({"body": "required"})
+        return data
 
 
 blp = Blueprint(
@@ -98,6 +110,7 @@ class Memos(MethodView):
     def post(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create a draft memo."""
         memo = actions.create_memo(db_session(), api_user(), **fields)
+        db_session().commit()
         return memo_json(memo, api_user())
 
 
@@ -149,6 +162,10 @@ def memo_action(body: dict[str, Any], memo_id: int) -> dict[str, Any]:
 @token_required
 def upload_attachment(files: dict[str, Any], memo_id: int) -> dict[str, Any]:
     """Attach a file (multipart field ``file``; limit MEMOFLOW_MAX_UPLOAD_MB)."""
+    # The form is ``file`` and nothing else, as the document says: a field the client
+    # thinks is stored (a description, a second file) is refused, not silently dropped.
+    if unknown := sorted((set(request.form) | set(request.files)) - {"file"}):
+        raise ValidationFailed({name: "unknown_field" for name in unknown})
     upload = files.get("file") or request.files.get("file")
     if upload is None:
         raise ValidationFailed({"file": "missing_file"})
@@ -216,14 +233,55 @@ def memo_audit(memo_id: int) -> dict[str, Any]:
     return audit_json(memo_timeline(db_session(), memo))
 
 
+def _documented_only(decorator: Callable[[F], Any]) -> Callable[[F], F]:
+    """The OpenAPI documentation ``decorator`` (a ``@blp.arguments``) gives a view, without
+    its parsing at request time: for the inbox, everyone's first request, whose one query
+    parameter is read by hand (``_page_argument``). webargs and marshmallow parsing it
+    were about a tenth of an API inbox request's instructions."""
+
+    def document(view: F) -> F:
+        view._apidoc = decorator(view)._apidoc  # type: ignore[attr-defined]
+        return view
+
+    return document
+
+
+# The largest ``page`` PageQuerySchema accepts.
+_LAST_PAGE = 100_000
+
+
+def _page_argument() -> int:
+    """``?page=`` as PageQuerySchema reads it: 1 when absent, plain digits in range by
+    hand, anything else through the schema (whose refusal is the usual 422)."""
+    page = request.args.get("page")
+    if page is None:
+        return 1
+    if page.isascii() and page.isdigit() and len(page) <= 6 and 1 <= int(page) <= _LAST_PAGE:
+        return int(page)
+    parsed: dict[str, Any] = blp.ARGUMENTS_PARSER.parse(PageQuerySchema, location="query")
+    number: int = parsed["page"]
+    return number
+
+
 @blp.route("/inbox", methods=["GET"])
 @blp.doc(security=SECURITY)
-@blp.arguments(PageQuerySchema, location="query")
+@_documented_only(blp.arguments(PageQuerySchema, location="query"))
 @blp.response(200, MemoPageSchema)
 @token_required
-def inbox(query: dict[str, Any]) -> Response:
+def inbox() -> Response:
     """Memos waiting for the caller's decision, oldest first."""
-    return _read_response(_page_json(queries.inbox(db_session(), api_user(), page=query["page"])))
+    page = _page_argument()
+    rows, total = queries.inbox_rows(db_session(), api_reader(), page)
+    size = queries.PAGE_SIZE
+    return _read_response(
+        {
+            "items": [heading_row_json(row) for row in rows],
+            "total": total,
+            "total_capped": False,
+            "page": page,
+            "pages": max(1, -(-total // size)),
+        }
+    )
 
 
 @blp.route("/memos/<int:memo_id>/pdf", methods=["GET"])
