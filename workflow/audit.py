@@ -20,13 +20,20 @@ from typing import IO, Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from models import AuditEvent, ChainHead, Memo, Opinion, User
+from models import AuditEvent, ChainHead, Memo, User
 from models.db import writing_connection
 from workflow import clock
+from workflow.action_table import ACTION_TABLE, Effect, actions_with
 from workflow.canonical import GENESIS_HASH, canonical_json, format_utc, sha256_of
 from workflow.content import decision_hash, document_hash
+from workflow.opinion_record import OpinionRecord
 
-DECISION_ACTIONS = ("endorse", "return", "sign", "reject")
+# What a memo's events replay, by the action table's effects: every workflow action, the
+# decisions that write an opinion, those that take a number and those that start a round.
+WORKFLOW_ACTIONS = tuple(ACTION_TABLE)
+DECISION_ACTIONS = actions_with(Effect.WRITES_OPINION)
+NUMBERING_ACTIONS = actions_with(Effect.TAKES_NUMBER)
+NEW_ROUND_ACTIONS = actions_with(Effect.NEW_ROUND)
 
 
 # The fields an event's hash covers, in the canonical shape (docs/audit.md).
@@ -211,7 +218,7 @@ class _MemoReplay:
     round: int = 1
     number: str | None = None
     content_hash: str | None = None
-    opinions: list[tuple[Any, ...]] = field(default_factory=list)
+    opinions: list[OpinionRecord] = field(default_factory=list)
     first_seq: int = 0
 
 
@@ -280,44 +287,12 @@ def _replay(replay: _MemoReplay, event: AuditEvent, report: VerifyReport, where:
         replay.state = event.to_state
     replay.content_hash = event.content_hash
     details = event.details or {}
-    if event.action == "submit" and details.get("number"):
+    if event.action in NUMBERING_ACTIONS and details.get("number"):
         replay.number = details["number"]
     if event.action in DECISION_ACTIONS:
-        replay.opinions.append(
-            (
-                details.get("round"),
-                details.get("step"),
-                event.action,
-                event.actor_id,
-                event.actor_name,
-                event.actor_position,
-                event.opinion or "",
-                details.get("decision"),
-                details.get("capacity"),
-                details.get("acting_for"),
-                details.get("order_ref"),
-                details.get("decision_hash"),
-            )
-        )
-    if event.action == "return":
+        replay.opinions.append(OpinionRecord.from_event(event))
+    if event.action in NEW_ROUND_ACTIONS:
         replay.round += 1
-
-
-def _opinion_tuple(opinion: Opinion) -> tuple[Any, ...]:
-    return (
-        opinion.round,
-        opinion.step,
-        opinion.action,
-        opinion.actor_id,
-        opinion.actor_name,
-        opinion.actor_position,
-        opinion.text,
-        opinion.decision,
-        opinion.capacity,
-        opinion.acting_for,
-        opinion.order_ref,
-        opinion.content_hash,
-    )
 
 
 def _check_memos(
@@ -361,7 +336,7 @@ def _check_memo(memo: Memo, replay: _MemoReplay | None, report: VerifyReport) ->
         report.fail(f"{where}: round is {memo.round} but its events say {replay.round}")
     if document_hash(memo) != replay.content_hash:
         report.fail(f"{where}: its content differs from what its last event recorded")
-    stored = [_opinion_tuple(o) for o in sorted(memo.opinions, key=lambda o: o.id)]
+    stored = [OpinionRecord.from_opinion(o) for o in sorted(memo.opinions, key=lambda o: o.id)]
     if stored != replay.opinions:
         report.fail(f"{where}: its opinions differ from the decisions in its events")
     for opinion in memo.opinions:

@@ -1,43 +1,58 @@
-"""The ``transitions`` state machine generated from a route, built once per route.
+"""The ``transitions`` state machine generated from a route and the action table
+(workflow.action_table), built once per route.
 
 States: ``draft``, ``pending_<step key>`` for each step, ``returned``, ``signed``,
-``rejected``, ``withdrawn``. The machine holds no memo: an action fires its trigger's
-event on a thin holder of the memo's state and reads the state it arrived at; the verb
-writes that state to the memo. Machines are cached by the tuple of
-step keys, the only thing their shape depends on, so one organisation's route can never
-leak into another's and an edited route simply gets its own machine.
+``rejected``, ``withdrawn``; transitions: each action's moves on the route. The machine
+holds no memo: an action fires its trigger's event on a thin holder of the memo's state
+and reads the state it arrived at; the verb writes that state to the memo. Machines are
+cached by the tuple of step keys, the only thing their shape depends on, so one
+organisation's route can never leak into another's and an edited route simply gets its
+own machine.
 
 No callback does I/O: the database transaction, not the machine, makes an action atomic.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from transitions import Machine, MachineError
 
+from workflow.action_table import (
+    ACTION_TABLE,
+    DRAFT,
+    EDITABLE_STATES,
+    FINAL_STATES,
+    REJECTED,
+    RETURNED,
+    SIGNED,
+    WITHDRAWN,
+    Action,
+    states_of,
+    trigger_of,
+)
 from workflow.errors import InvalidTransition
 from workflow.route import Route
 
-DRAFT = "draft"
-RETURNED = "returned"
-SIGNED = "signed"
-REJECTED = "rejected"
-WITHDRAWN = "withdrawn"
-FINAL_STATES = frozenset({SIGNED, REJECTED, WITHDRAWN})
-EDITABLE_STATES = frozenset({DRAFT, RETURNED})
+__all__ = [
+    "ACTIONS",
+    "DRAFT",
+    "EDITABLE_STATES",
+    "FINAL_STATES",
+    "REJECTED",
+    "RETURNED",
+    "SIGNED",
+    "TRIGGER_FOR_ACTION",
+    "WITHDRAWN",
+    "available_actions",
+    "build_machine",
+    "fire",
+    "machine_for",
+]
 
-# Triggers; "return" is a Python keyword, so its trigger is "return_memo".
-TRIGGER_FOR_ACTION = {
-    "submit": "submit",
-    "endorse": "endorse",
-    "return": "return_memo",
-    "sign": "sign",
-    "reject": "reject",
-    "withdraw": "withdraw",
-}
+TRIGGER_FOR_ACTION = {name: action.trigger for name, action in ACTION_TABLE.items()}
 ACTIONS = tuple(TRIGGER_FOR_ACTION)
 
 
@@ -48,19 +63,42 @@ class StateHolder:
         self.state = state
 
 
-def _definition(keys: tuple[str, ...]) -> tuple[list[str], list[dict[str, Any]]]:
-    pending = [f"pending_{key}" for key in keys]
-    states = [DRAFT, *pending, RETURNED, SIGNED, REJECTED, WITHDRAWN]
-    transitions: list[dict[str, Any]] = [
-        {"trigger": "submit", "source": [DRAFT, RETURNED], "dest": pending[0]},
-        {"trigger": "return_memo", "source": pending, "dest": RETURNED},
-        {"trigger": "sign", "source": pending[-1], "dest": SIGNED},
-        {"trigger": "reject", "source": pending[-1], "dest": REJECTED},
-        {"trigger": "withdraw", "source": [DRAFT, RETURNED, *pending], "dest": WITHDRAWN},
-    ]
-    for here, there in itertools.pairwise(pending):
-        transitions.append({"trigger": "endorse", "source": here, "dest": there})
-    return states, transitions
+class _TargetIs:
+    """The condition of a transition to a target chosen at run time: the caller named it."""
+
+    def __init__(self, target: str | None) -> None:
+        self.target = target
+
+    def __call__(self, *args: Any, target: str | None = None, **kwargs: Any) -> bool:
+        return target == self.target
+
+
+def _definition(
+    route: Route, table: Mapping[str, Action]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The machine's states and transitions: each action's moves on this route."""
+    transitions: list[dict[str, Any]] = []
+    for action in table.values():
+        for source, target in action.transitions(route):
+            transition: dict[str, Any] = {"trigger": action.trigger, "source": source}
+            # A target of STAY (None) is an internal transition: the state stays.
+            transition["dest"] = target
+            if action.target_chosen:
+                transition["conditions"] = [_TargetIs(target)]
+            transitions.append(transition)
+    return states_of(route), transitions
+
+
+def build_machine(route: Route, table: Mapping[str, Action] = ACTION_TABLE) -> Machine:
+    """A new machine for this route from the action table (``machine_for`` caches)."""
+    states, transitions = _definition(route, table)
+    return Machine(
+        model=None,
+        states=states,
+        transitions=transitions,
+        initial=DRAFT,
+        auto_transitions=False,
+    )
 
 
 _machines: dict[tuple[str, ...], Machine] = {}
@@ -75,14 +113,7 @@ def machine_for(route: Route) -> Machine:
         with _machines_lock:
             machine = _machines.get(keys)
             if machine is None:
-                states, transitions = _definition(keys)
-                machine = Machine(
-                    model=None,
-                    states=states,
-                    transitions=transitions,
-                    initial=DRAFT,
-                    auto_transitions=False,
-                )
+                machine = build_machine(route)
                 _machines[keys] = machine
     return machine
 
@@ -96,7 +127,14 @@ def available_actions(route: Route, state: str) -> list[str]:
     return [action for action, trigger in TRIGGER_FOR_ACTION.items() if trigger in triggers]
 
 
-def fire(route: Route, state: str, action: str) -> str:
+def fire(
+    route: Route,
+    state: str,
+    action: str,
+    *,
+    target: str | None = None,
+    machine: Machine | None = None,
+) -> str:
     """The state ``action`` leads to from ``state`` on the route's machine; raises
     InvalidTransition when the route does not allow it. Changes nothing else.
 
@@ -104,15 +142,19 @@ def fire(route: Route, state: str, action: str) -> str:
     reads and writes only the holder's ``state``. Adding the holder to the shared machine
     as a model and removing it again, as ``add_model`` does, decorated it with a method
     per state and trigger on every action (six times the cost of the transition itself)
-    and changed the machine's model list under concurrent requests."""
-    machine = machine_for(route)
+    and changed the machine's model list under concurrent requests.
+
+    ``target``: the state chosen at run time, for an action whose table row has
+    ``target_chosen``. ``machine``: a machine built from another table (tests)."""
+    machine = machine or machine_for(route)
     holder = StateHolder(state)
     # A one-step route has no endorse event at all: not possible, like any other.
-    event = machine.events.get(TRIGGER_FOR_ACTION[action])
+    event = machine.events.get(TRIGGER_FOR_ACTION.get(action) or trigger_of(action))
     try:
         if event is None:
             raise MachineError(f"the route has no {action}")
-        event.trigger(holder)
+        if not (event.trigger(holder) if target is None else event.trigger(holder, target=target)):
+            raise MachineError(f"no {action} to {target} from {state}")
     except MachineError as error:
         raise InvalidTransition(
             f"{action} is not possible from {state}", action=action, state=state

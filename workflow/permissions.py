@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, object_session
 
 from models import Authorisation, Memo, Secrecy, User
 from workflow.acting import acting_for, holder_absent
+from workflow.action_table import Actor, actions_by
 from workflow.errors import InvalidTransition, NotAllowed
 from workflow.machine import EDITABLE_STATES, available_actions
 from workflow.route import Route, Step, parse_route
@@ -29,8 +30,10 @@ from workflow.route import Route, Step, parse_route
 if TYPE_CHECKING:  # workflow.queries imports this module
     from workflow.queries import MemoHeading
 
-AUTHOR_ACTIONS = frozenset({"submit", "withdraw"})
-STEP_ACTIONS = frozenset({"endorse", "return", "sign", "reject"})
+# Who takes which action, as the action table says.
+AUTHOR_ACTIONS = actions_by(Actor.AUTHOR)
+STEP_ACTIONS = actions_by(Actor.STEP)
+ADMIN_ACTIONS = actions_by(Actor.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,12 @@ def allowed_actions(memo: Memo, user: User) -> list[str]:
         for action in possible
         if (action in AUTHOR_ACTIONS and user.id == memo.author_id)
         or (action in STEP_ACTIONS and may_decide)
+        or (action in ADMIN_ACTIONS and is_admin_of(user, memo))
     ]
+
+
+def is_admin_of(user: User, memo: Memo) -> bool:
+    return user.active and user.is_admin and user.organisation_id == memo.organisation_id
 
 
 def can_create_memo(user: User) -> bool:
