@@ -110,7 +110,6 @@ class Memos(MethodView):
     def post(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Create a draft memo."""
         memo = actions.create_memo(db_session(), api_user(), **fields)
-        db_session().commit()
         return memo_json(memo, api_user())
 
 
