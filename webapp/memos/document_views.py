@@ -3,7 +3,9 @@ download, and the page a printed document's verification URL (and QR code) leads
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from io import BytesIO
+
+from flask import Response, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import ServiceUnavailable
@@ -51,10 +53,13 @@ def pdf_response(memo: Memo) -> Response:
         )
     except (DocumentEngineUnavailable, DocumentRenderError) as error:
         raise ServiceUnavailable(str(error)) from error
+    # send_file writes the Content-Disposition: RFC 6266 with the name in RFC 5987's
+    # filename*=UTF-8''... and an ASCII fallback. A header written here by hand with the
+    # Thai number in it is not Latin-1, and gunicorn refuses to send it (a 500).
     name = (memo.number or f"memo-{memo.id}").replace("/", "-").replace(" ", "")
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    return response
+    return send_file(
+        BytesIO(pdf), mimetype="application/pdf", as_attachment=True, download_name=f"{name}.pdf"
+    )
 
 
 def _user() -> User:
