@@ -150,6 +150,11 @@ def served_env(
             "MEMOFLOW_DATABASE_URL": database_url,
             "MEMOFLOW_PASSWORD_HASH": "fast",
             "PYTHONUNBUFFERED": "1",
+            # gunicorn (25.1+) opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl, else
+            # at ~/.gunicorn/gunicorn.ctl: one path for every server of the user. Each
+            # stack gets its own, so that stacks running side by side do not take over
+            # each other's.
+            "XDG_RUNTIME_DIR": str(home / "run"),
         }
     )
     env.update(extra_env or {})
@@ -213,6 +218,7 @@ def serve(
     home.mkdir(parents=True, exist_ok=True)
     database_url = database_url or f"sqlite:///{home / 'memoflow.sqlite3'}"
     env = served_env(home, database_url, extra_env)
+    Path(env["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
     if seed:
         run_cli(env, "demo", "--no-serve", "--password", password)
     port = free_port()
@@ -293,3 +299,19 @@ def own_database(admin_url: str, name: str) -> Iterator[str]:
         yield url
     finally:
         drop_database(admin_url, name)
+
+
+@contextmanager
+def database_of_its_own(suffix: str) -> Iterator[str | None]:
+    """For a served stack in a test run: on the PostgreSQL pass (MEMOFLOW_TEST_DATABASE_URL
+    is a postgresql URL), a new database ``<that database>_<suffix>`` on the same server,
+    dropped at exit; otherwise None (``serve`` then uses SQLite in the stack's home). Never
+    the test database itself, which other tests empty before each test."""
+    url = os.environ.get("MEMOFLOW_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        yield None
+        return
+    from sqlalchemy.engine import make_url
+
+    with own_database(url, f"{make_url(url).database}_{suffix}") as own:
+        yield own
