@@ -8,7 +8,6 @@ Tokens are 256 random bits shown once; only their SHA-256 is stored.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from config import password_hash_mode
 from models import ADMIN_ROLE, ApiToken, Organisation, SignIn, User
 from models.user import new_session_nonce
 from workflow import audit, clock
@@ -35,7 +35,7 @@ def _hasher(mode: str) -> PasswordHasher:
 
 
 def password_hasher() -> PasswordHasher:
-    return _hasher(os.environ.get("MEMOFLOW_PASSWORD_HASH", "argon2"))
+    return _hasher(password_hash_mode())
 
 
 def hash_password(password: str) -> str:

@@ -134,6 +134,11 @@ def check_author(memo: Memo, user: User, action: str) -> None:
         )
 
 
+def check_admin(memo: Memo, user: User, action: str) -> None:
+    if not is_admin_of(user, memo):
+        raise NotAllowed(f"only an admin may {action}", action=action)
+
+
 def who_may_act(memo: Memo, step: Step) -> str:
     """The position (and the acting person, when the holder is absent) for messages."""
     stand_in = holder_absent(object_session(memo), memo.organisation_id, step.role)

@@ -1,0 +1,191 @@
+"""What every verb shares: loading and locking the memo, and the one way a verb writes.
+
+A verb writes a memo's columns with ``write_memo`` (a Core UPDATE built once, then set on
+the held memo as stored), its version and time with ``bumped`` or ``moved``, new rows
+with ``insert_as_stored``, and its audit event with ``record``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from models import Attachment, Memo, Opinion, User
+from models.db import writing_connection
+from workflow import audit, clock
+from workflow.errors import InvalidTransition, NotAllowed, NotFound, StaleVersion, ValidationFailed
+from workflow.machine import EDITABLE_STATES
+from workflow.permissions import can_see, check_author
+from workflow.validation import check_text, normalise_newlines
+
+# An opinion's or a reason's limit in characters.
+OPINION_LIMIT = 10_000
+
+# The commonest writes (a new memo; a submission's columns, register entry and route
+# roles; a decision's opinion and memo columns) are Core statements built once instead
+# of a unit-of-work flush, which was the largest part of a decision's CPU time
+# (benchmarks/RESULTS.md). The session is then told what was stored, through
+# SQLAlchemy's public API, so the memo and its opinions read back as written.
+MEMO_TABLE = cast(Table, Memo.__table__)
+_UPDATE_MEMO = update(MEMO_TABLE).where(MEMO_TABLE.c.id == bindparam("locked_memo_id"))
+
+
+def insert_as_stored(
+    session: Session, statement: Any, instance: Any, row: dict[str, Any] | None = None
+) -> None:
+    """Insert ``instance``'s values with ``statement`` (an INSERT ... RETURNING id) and add
+    it to the session as a stored object: its id set, nothing left for a flush to write.
+    ``row`` is what to insert when the caller has it already (every column but the id)."""
+    if row is None:
+        row = {column.key: getattr(instance, column.key) for column in statement.table.c}
+        row.pop("id")
+    instance.id = writing_connection(session).execute(statement, row).scalar_one()
+    make_transient_to_detached(instance)
+    session.add(instance)
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+def get_memo(session: Session, memo_id: int, actor: User) -> Memo:
+    """The memo, if ``actor`` may see it; NotFound otherwise (the two look the same)."""
+    memo = session.get(Memo, memo_id)
+    if memo is None or not can_see(actor, memo):
+        raise NotFound("memo not found", memo_id=memo_id)
+    return memo
+
+
+def open_as_admin(session: Session, memo_id: int, admin: User, reason: str) -> Memo:
+    """An admin's explicit, audited access to a memo hidden from admins (a secret memo).
+    The reason is required and lands in the audit chain; the memo is not changed."""
+    if not admin.is_admin or not admin.active:
+        raise NotAllowed("only an admin may open a memo this way", action="admin_open")
+    if problem := check_text(reason, OPINION_LIMIT, required=True):
+        raise ValidationFailed({"reason": problem})
+    memo = session.get(Memo, memo_id)
+    if memo is None or memo.organisation_id != admin.organisation_id:
+        raise NotFound("memo not found", memo_id=memo_id)
+    record(
+        session,
+        memo,
+        admin,
+        "admin_open",
+        (None, None),
+        opinion=normalise_newlines(reason),
+        details={"secrecy": memo.secrecy},
+    )
+    return memo
+
+
+# Every write starts here, so the statement is built once. The organisation and the
+# author are many-to-one: a lazy load finds them in the session (the actor's organisation
+# always is; the author is the actor for author actions) without a query, instead of
+# joining and re-populating both on every lock.
+_LOCK_MEMO = (
+    select(Memo)
+    .where(Memo.id == bindparam("memo_id"))
+    .with_for_update(of=Memo)
+    .options(lazyload(Memo.organisation), lazyload(Memo.author))
+    .execution_options(populate_existing=True)
+)
+
+
+def lock_memo(session: Session, memo_id: int, actor: User) -> Memo:
+    """The memo, locked for writing until the transaction ends (SELECT ... FOR UPDATE on
+    PostgreSQL; on SQLite the transaction already holds the write lock)."""
+    memo = session.execute(_LOCK_MEMO, {"memo_id": memo_id}).scalar_one_or_none()
+    if memo is None or not can_see(actor, memo):
+        raise NotFound("memo not found", memo_id=memo_id)
+    return memo
+
+
+# What a decision is bound to: the memo's attachments and, for the check that the step is
+# still open and for the decision hash, its opinions. Statements built once: the
+# relationships' lazy loads built their statement and its cache key on every decision
+# (0.7 ms of CPU for the two against 0.3 ms, benchmarks/RESULTS.md).
+_OPINIONS_OF = select(Opinion).where(Opinion.memo_id == bindparam("memo_id")).order_by(Opinion.id)
+_ATTACHMENTS_OF = (
+    select(Attachment).where(Attachment.memo_id == bindparam("memo_id")).order_by(Attachment.id)
+)
+
+
+def load_contents(session: Session, memo: Memo, *, opinions: bool = True) -> None:
+    """Load the locked memo's attachments (and opinions) from the database into it."""
+    found = {"memo_id": memo.id}
+    set_committed_value(memo, "attachments", session.scalars(_ATTACHMENTS_OF, found).all())
+    if opinions:
+        set_committed_value(memo, "opinions", session.scalars(_OPINIONS_OF, found).all())
+
+
+def check_version(memo: Memo, version: int | None) -> None:
+    if version is not None and version != memo.version:
+        raise StaleVersion(
+            f"memo {memo.id} is at version {memo.version}, not {version}",
+            current_version=memo.version,
+            state=memo.state,
+        )
+
+
+def lock_for_author_change(
+    session: Session, memo_id: int, actor: User, version: int | None, action: str
+) -> Memo:
+    """The memo, locked, if its author may change it now (draft or returned)."""
+    memo = lock_memo(session, memo_id, actor)
+    check_version(memo, version)
+    check_author(memo, actor, action)
+    if memo.state not in EDITABLE_STATES:
+        raise InvalidTransition(f"{action} needs a draft or returned memo", state=memo.state)
+    return memo
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def bumped(memo: Memo, now: datetime | None = None) -> dict[str, Any]:
+    """The column changes of any change to a memo: the next version, the time."""
+    return {"version": memo.version + 1, "updated_at": now or clock.utcnow_naive()}
+
+
+def moved(memo: Memo, after: str, pending_role: str | None, now: datetime) -> dict[str, Any]:
+    """The column changes of a move to ``after`` (``pending_role``: the role that acts
+    there), for ``write_memo``."""
+    return {"state": after, "pending_role": pending_role, **bumped(memo, now)}
+
+
+def write_memo(session: Session, memo: Memo, changes: dict[str, Any]) -> None:
+    """Store ``changes`` to the locked memo's columns and set them on ``memo`` as stored:
+    the one way a verb writes a memo."""
+    writing_connection(session).execute(_UPDATE_MEMO, {"locked_memo_id": memo.id, **changes})
+    for name, value in changes.items():
+        set_committed_value(memo, name, value)
+
+
+def record(
+    session: Session,
+    memo: Memo,
+    actor: User,
+    action: str,
+    moved: tuple[str | None, str | None],
+    opinion: str | None = None,
+    details: dict[str, Any] | None = None,
+    content_hash: str | None = None,
+) -> None:
+    """Flush the change and append its event to the organisation's audit chain
+    (``content_hash``: the memo's document hash, when the caller has it already)."""
+    session.flush()
+    audit.append_event(
+        session,
+        organisation_id=memo.organisation_id,
+        actor=actor,
+        action=action,
+        memo=memo,
+        from_state=moved[0],
+        to_state=moved[1],
+        opinion=opinion,
+        details=details,
+        content_hash=content_hash,
+    )
