@@ -10,11 +10,13 @@ code is correct on both databases.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 # How long a transaction waits for a lock before it fails (``is_lock_timeout``): on SQLite
@@ -29,6 +31,19 @@ MIGRATION_LOCK_TIMEOUT_MS = 3_600_000
 # deadlock, which PostgreSQL breaks by failing one of the two): trying again can succeed.
 SQLITE_LOCK_ERRORS = frozenset({"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_LOCKED"})
 POSTGRES_LOCK_ERRORS = frozenset({"55P03", "40P01"})
+# A database that cannot be reached or whose connection was lost (``is_disconnect``):
+# PostgreSQL's admin_shutdown (pg_terminate_backend, a fast shutdown), crash_shutdown and
+# cannot_connect_now (starting or stopping), and the whole class 08 (connection
+# exceptions); SQLite's "unable to open database file" (the file or its directory is gone
+# or unreadable). Nothing was written by the failed transaction.
+POSTGRES_DISCONNECT_ERRORS = frozenset({"57P01", "57P02", "57P03"})
+POSTGRES_CONNECTION_CLASS = "08"
+SQLITE_UNAVAILABLE_ERRORS = frozenset({"SQLITE_CANTOPEN"})
+# A full disk (``is_storage_full``): SQLite's "database or disk is full", PostgreSQL's
+# disk_full, and the operating system's "no space left" or "quota exceeded" on any write.
+SQLITE_FULL_ERRORS = frozenset({"SQLITE_FULL"})
+POSTGRES_FULL_ERRORS = frozenset({"53100"})
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # Execution option marking an engine whose transactions only read (see ``read_only``).
 READ_ONLY = "memoflow_read_only"
 
@@ -109,6 +124,73 @@ def is_lock_timeout(error: BaseException) -> bool:
     if isinstance(driver_error, sqlite3.Error):
         return getattr(driver_error, "sqlite_errorname", "") in SQLITE_LOCK_ERRORS
     return getattr(driver_error, "sqlstate", None) in POSTGRES_LOCK_ERRORS
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error``, the driver's error it wraps, and the errors it was raised ``from``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(seen) < 10:
+        seen.add(id(current))
+        yield current
+        driver_error = getattr(current, "orig", None)
+        if isinstance(driver_error, BaseException) and id(driver_error) not in seen:
+            seen.add(id(driver_error))
+            yield driver_error
+        current = current.__cause__
+
+
+def _is_psycopg_connection_error(error: BaseException) -> bool:
+    """psycopg's own errors about the connection carry no SQLSTATE: the server could not
+    be reached ("connection failed"), closed the connection unexpectedly, or the
+    connection is closed already (OperationalError, InterfaceError)."""
+    kind = type(error)
+    return (
+        kind.__module__.split(".")[0] == "psycopg"
+        and getattr(error, "sqlstate", None) is None
+        and any(base.__name__ in ("OperationalError", "InterfaceError") for base in kind.__mro__)
+    )
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """Whether ``error`` (SQLAlchemy's or the driver's, from either database) says the
+    database cannot be reached or the request's connection to it was lost or terminated:
+    the transaction did not commit, and the same request may be made again once the
+    database answers (the pool's pre-ping replaces the dead connection). A failure of the
+    COMMIT itself is included; whether that transaction committed is then not known."""
+    for cause in _causes(error):
+        if isinstance(cause, DisconnectionError):
+            return True
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True  # the dialect recognised a disconnect
+        if isinstance(cause, sqlite3.Error):
+            if getattr(cause, "sqlite_errorname", "") in SQLITE_UNAVAILABLE_ERRORS:
+                return True
+            continue
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate in POSTGRES_DISCONNECT_ERRORS or sqlstate.startswith(POSTGRES_CONNECTION_CLASS)
+        ):
+            return True
+        if _is_psycopg_connection_error(cause):
+            return True
+    return False
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk (of the database, or of any file being written) is
+    full. SQLite and PostgreSQL roll the failed transaction back whole; nothing was
+    written, and the same request succeeds once space is freed."""
+    for cause in _causes(error):
+        if isinstance(cause, sqlite3.Error):
+            full = getattr(cause, "sqlite_errorname", "") in SQLITE_FULL_ERRORS
+        elif isinstance(cause, OSError):
+            full = cause.errno in FULL_ERRNOS
+        else:
+            full = getattr(cause, "sqlstate", None) in POSTGRES_FULL_ERRORS
+        if full:
+            return True
+    return False
 
 
 def read_only(engine: Engine) -> Engine:

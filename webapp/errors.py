@@ -4,19 +4,36 @@ API requests (``/api/...``) get ``{"error": {"code", "message", ...}}`` with a s
 English code and the message in the reader's language (Accept-Language; Thai by
 default). Pages get the site's error templates. Any failure rolls the request's
 transaction back first, so nothing is half written.
+
+Failures of the database itself are answered 503 with ``Retry-After``, never 500: a lock
+not had in time (``busy``), a lost or terminated connection or a database that cannot be
+reached (``database_unavailable``), a full disk (``storage_full``, the database's or any
+file's). The page for them is drawn without touching the database again (see
+``handle_database_failure``).
 """
 
 from __future__ import annotations
 
 import logging
+from types import TracebackType
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from jinja2 import TemplateNotFound
+from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
-from models.db import is_lock_timeout
+from models.db import is_disconnect, is_lock_timeout, is_storage_full
 from webapp.db import rollback
 from webapp.messages import describe_fields, error_message, field_errors
 from workflow.errors import NotAllowed, ValidationFailed, WorkflowError
@@ -36,8 +53,12 @@ HTTP_CODES = {
     429: "too_many_requests",
     503: "unavailable",
 }
-# When to try again after a lock was not had in time (the Retry-After header, seconds).
+# When to try again (the Retry-After header, seconds): after a lock was not had in time;
+# after a lost database connection (the pool reconnects at once when the server is up,
+# a restarting server takes a few seconds); after a full disk (someone must free space).
 BUSY_RETRY_AFTER_S = 5
+UNAVAILABLE_RETRY_AFTER_S = 10
+STORAGE_FULL_RETRY_AFTER_S = 60
 
 # marshmallow's messages, mapped to our field-problem codes.
 MARSHMALLOW_PROBLEMS = {
@@ -177,6 +198,12 @@ def handle_workflow_error(error: WorkflowError) -> Any:
 
 def handle_http_exception(error: HTTPException) -> Any:
     rollback()
+    if isinstance(error, InternalServerError) and error.original_exception is not None:
+        # Raised outside the view and its handlers (Flask wraps it): still a database
+        # failure answered as one, not a 500.
+        failure = database_failure(error.original_exception)
+        if failure is not None:
+            return handle_database_failure(failure, error.original_exception)
     status = error.code or 500
     if status == 401 and wants_json():
         log_security_event((None, ""), "token_refused", "missing, unknown or revoked token")
@@ -239,12 +266,109 @@ def handle_busy() -> Response:
     return response
 
 
+def database_failure(error: BaseException) -> str | None:
+    """The error code for a failure of the database or the disk under it, or None:
+    ``storage_full``, ``database_unavailable`` or ``busy``."""
+    if is_storage_full(error):
+        return "storage_full"
+    if is_disconnect(error):
+        return "database_unavailable"
+    if isinstance(error, SQLAlchemyError) and is_lock_timeout(error):
+        return "busy"
+    return None
+
+
+def _during_commit(error: BaseException) -> bool:
+    """Whether ``error`` was raised while the driver was committing (SQLAlchemy's
+    ``Dialect.do_commit``): a connection lost then may have lost only the server's
+    acknowledgement, so whether the transaction committed is not known."""
+    traceback: TracebackType | None = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_name == "do_commit":
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def _forget_user() -> None:
+    """Draw the page as for someone not signed in: who the visitor is cannot be checked
+    without the database, and the signed-in user's details would be read from it. Neither
+    the user loader nor the navigation's count touches the database again."""
+    g.database_busy = True
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+
+
+def _bare_page(status: int, message: str) -> Response:
+    """The last resort when not even the error template can be drawn: still the message,
+    in HTML, never the server's own "Internal Server Error"."""
+    body = (
+        f'<!doctype html><html lang="{escape(language())}"><head><meta charset="utf-8">'
+        f"<title>{status}</title></head><body><main><h1>{status}</h1>"
+        f'<p id="error-message">{escape(message)}</p></main></body></html>'
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _failure_page(status: int, code: str, message: str) -> Response:
+    """The layout's error page for a database failure. The page itself must not fail on
+    the database that just failed: if drawing it does, it is drawn again for someone not
+    signed in, and failing that, bare."""
+    try:
+        return make_response(_render_page(status, code, message))
+    except Exception:
+        log.warning(
+            "the %s page could not be drawn with the user; drawn without", code, exc_info=True
+        )
+        rollback()
+    _forget_user()
+    try:
+        return make_response(_render_page(status, code, message))
+    except Exception:
+        log.exception("the %s page could not be drawn", code)
+        return _bare_page(status, message)
+
+
+def handle_database_failure(code: str, error: BaseException | None = None) -> Response:
+    """503 for a failure of the database: ``busy`` (a lock not had in time),
+    ``database_unavailable`` (the database cannot be reached, or the request's connection
+    was lost or terminated) or ``storage_full`` (no room left on the disk). The request's
+    transaction is rolled back by the caller; nothing was written, except that a
+    connection lost during the COMMIT leaves unknown whether it committed, and the
+    message then says so. JSON for the API, the layout's page otherwise, with Retry-After."""
+    if code == "busy":
+        return handle_busy()
+    lang = language()
+    if code == "storage_full":
+        log.error("storage full on %s %s: %s", request.method, request.path, error)
+        message = error_message("storage_full", lang)
+        retry_after = STORAGE_FULL_RETRY_AFTER_S
+    else:
+        log.error("database unavailable on %s %s: %s", request.method, request.path, error)
+        if error is not None and _during_commit(error):
+            key = "database_unavailable_during_commit"
+        elif request.method in ("GET", "HEAD", "OPTIONS"):
+            key = "database_unavailable"
+        else:
+            key = "database_unavailable_unsaved"
+        message = error_message(key, lang)
+        retry_after = UNAVAILABLE_RETRY_AFTER_S
+        # The loader would ask the database who the visitor is, and fail again.
+        _forget_user()
+    if wants_json():
+        response = error_response(503, code, message)
+    else:
+        response = _failure_page(503, code, message)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def handle_unexpected(error: Exception) -> Any:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
     rollback()
-    if isinstance(error, SQLAlchemyError) and is_lock_timeout(error):
-        return handle_busy()
+    failure = database_failure(error)
+    if failure is not None:
+        return handle_database_failure(failure, error)
     log.exception("unhandled error on %s %s", request.method, request.path)
     lang = language()
     message = error_message("internal_error", lang)

@@ -70,6 +70,36 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         "ขณะนี้ติดต่อฐานข้อมูลไม่ได้ กรุณาลองใหม่ภายหลัง",
         "The database cannot be reached right now; please try again later.",
     ),
+    # database_unavailable on a request that would have written, lost before its commit.
+    "database_unavailable_unsaved": (
+        "ขณะนี้ติดต่อฐานข้อมูลไม่ได้ ยังไม่ได้บันทึกสิ่งใด กรุณาลองใหม่อีกครั้งในอีกสักครู่",
+        "The database cannot be reached right now; nothing was saved. Please try again in"
+        " a moment.",
+    ),
+    # database_unavailable when the connection was lost during the commit itself.
+    "database_unavailable_during_commit": (
+        "การติดต่อฐานข้อมูลขาดหายระหว่างบันทึก จึงไม่ทราบว่าบันทึกสำเร็จหรือไม่"
+        " กรุณาเปิดดูรายการอีกครั้งก่อนส่งซ้ำ (การส่งซ้ำด้วย Idempotency-Key เดิมไม่ทำซ้ำ)",
+        "The connection to the database was lost while saving, so it is not known whether"
+        " it was saved. Look again before sending it again (a retry with the same"
+        " Idempotency-Key is not acted on twice).",
+    ),
+    "storage_full": (
+        "พื้นที่จัดเก็บข้อมูลของระบบเต็ม ยังไม่ได้บันทึกสิ่งใด กรุณาแจ้งผู้ดูแลระบบ แล้วลองใหม่เมื่อมีพื้นที่ว่างแล้ว",
+        "The server's storage is full; nothing was saved. Please tell the administrator,"
+        " and try again once space has been freed.",
+    ),
+    # storage_full as /healthz reports it (nothing was being saved).
+    "storage_full_health": (
+        "พื้นที่จัดเก็บของฐานข้อมูลเต็ม บันทึกสิ่งใดเพิ่มไม่ได้ ผู้ดูแลระบบต้องเพิ่มหรือคืนพื้นที่",
+        "The database's storage is full: nothing more can be saved until the administrator"
+        " frees or adds space.",
+    ),
+    "database_cannot_write": (
+        "ฐานข้อมูลอ่านได้แต่บันทึกไม่ได้ ผู้ดูแลระบบต้องตรวจสอบสิทธิ์การเขียนและพื้นที่ของฐานข้อมูล",
+        "The database can be read but not written: the administrator must check its write"
+        " permissions and space.",
+    ),
     "schema_outdated": (
         "ฐานข้อมูลยังไม่ได้ปรับโครงสร้างเป็นรุ่นที่ระบบนี้ใช้ (อยู่ที่ {revision} ต้องเป็น {expected})"
         " ผู้ดูแลระบบต้องสั่ง memoflow db upgrade",
