@@ -256,7 +256,10 @@ def test_the_health_check_says_whether_the_worker_can_serve(
     try:
         answer = client.get("/healthz")
         assert answer.status_code == 200
-        assert answer.json == {"status": "ok", "database": "ok", "revision": migrate.head()}
+        body = answer.json
+        assert (body["database"], body["revision"]) == ("ok", migrate.head())
+        # Chromium missing leaves the worker serving, "degraded" (tests/test_faults.py).
+        assert body["status"] == ("ok" if body["pdf"] == "ok" else "degraded")
         assert answer.headers["Cache-Control"] == "no-store"
         assert "Set-Cookie" not in answer.headers
 
