@@ -47,6 +47,23 @@ def _trusted_proxies() -> int:
     return int(value)
 
 
+def password_hash_mode() -> str:
+    """MEMOFLOW_PASSWORD_HASH: ``argon2`` (the default) or ``fast``, cheap Argon2
+    parameters for test suites only. Read when a password is hashed."""
+    return _env("MEMOFLOW_PASSWORD_HASH", "argon2") or "argon2"
+
+
+def chromium_setting() -> str:
+    """MEMOFLOW_CHROMIUM: the Chromium executable that prints PDFs, when it is not
+    Debian's ``chromium`` on the PATH (empty: look for it). Read at each use."""
+    return (_env("MEMOFLOW_CHROMIUM") or "").strip()
+
+
+def database_url_setting() -> str | None:
+    """MEMOFLOW_DATABASE_URL, when it is set (migrations run without a Config)."""
+    return _env("MEMOFLOW_DATABASE_URL")
+
+
 @dataclass
 class Config:
     """Settings of one memoflow process. Build with ``Config()`` to read the environment."""
@@ -58,9 +75,15 @@ class Config:
         default_factory=lambda: float(_env("MEMOFLOW_MAX_UPLOAD_MB", "20") or 20)
     )
     # Argon2 cost; tests lower it through MEMOFLOW_PASSWORD_HASH=fast.
-    PASSWORD_HASH: str = field(
-        default_factory=lambda: _env("MEMOFLOW_PASSWORD_HASH", "argon2") or "argon2"
+    PASSWORD_HASH: str = field(default_factory=password_hash_mode)
+    # Behind TLS: cookies marked Secure.
+    SECURE_COOKIES: bool = field(default_factory=lambda: _env("MEMOFLOW_SECURE_COOKIES", "") == "1")
+    # Where the login rate limit counts (redis://... shared by several workers).
+    RATELIMIT_STORAGE_URI: str = field(
+        default_factory=lambda: _env("MEMOFLOW_RATELIMIT_STORAGE_URI") or "memory://"
     )
+    # Flask-Limiter's notation, e.g. "10 per minute"; None keeps webapp.auth's default.
+    LOGIN_RATE_LIMIT: str | None = field(default_factory=lambda: _env("MEMOFLOW_LOGIN_RATE_LIMIT"))
     # How many reverse proxies (nginx, a load balancer) stand in front of memoflow and
     # set X-Forwarded-For/-Proto/-Host. 0 trusts none of those headers.
     TRUSTED_PROXIES: int = field(default_factory=_trusted_proxies)
@@ -68,7 +91,7 @@ class Config:
 
     def __post_init__(self) -> None:
         if not self.DATABASE_URL:
-            self.DATABASE_URL = _env("MEMOFLOW_DATABASE_URL") or (
+            self.DATABASE_URL = database_url_setting() or (
                 f"sqlite:///{self.HOME / 'memoflow.sqlite3'}"
             )
         if not self.SECRET_KEY:

@@ -7,7 +7,6 @@ one workflow verb, commit, and render or serialise.
 from __future__ import annotations
 
 import hmac
-import os
 from typing import Any
 
 from flask import Flask, Response, current_app, g, session
@@ -65,11 +64,14 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=config.max_upload_bytes + REQUEST_OVERHEAD_BYTES,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=os.environ.get("MEMOFLOW_SECURE_COOKIES", "") == "1",
+        SESSION_COOKIE_SECURE=config.SECURE_COOKIES,
+        RATELIMIT_STORAGE_URI=config.RATELIMIT_STORAGE_URI,
         TESTING=config.TESTING,
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if config.LOGIN_RATE_LIMIT:
+        app.config["LOGIN_RATE_LIMIT"] = config.LOGIN_RATE_LIMIT
     app.config.update(overrides)
     if config.TRUSTED_PROXIES:
         # Behind a proxy every request comes from the proxy's address: the login limit

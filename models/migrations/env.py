@@ -12,13 +12,12 @@ against either database therefore runs on both.
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
 from sqlalchemy import Connection, text
 from sqlalchemy.pool import NullPool
 
 import models  # noqa: F401  (imports every model, so every table is on the metadata)
+from config import database_url_setting
 from models import search
 from models.base import Base
 from models.db import MIGRATION_LOCK_TIMEOUT_MS, make_engine
@@ -33,7 +32,7 @@ target_metadata = Base.metadata
 
 def _database_url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
-    url = url or os.environ.get("MEMOFLOW_DATABASE_URL")
+    url = url or database_url_setting()
     if not url:
         raise RuntimeError("no database: pass a URL to models.migrate or set MEMOFLOW_DATABASE_URL")
     return str(url)

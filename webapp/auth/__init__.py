@@ -10,8 +10,6 @@ limit (``TESTING``) except where they prove it works.
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask, Response, current_app, request
 from flask_babel import lazy_gettext
 from flask_limiter import Limiter
@@ -53,17 +51,13 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     config = app.config
-    config.setdefault(
-        "RATELIMIT_STORAGE_URI", os.environ.get("MEMOFLOW_RATELIMIT_STORAGE_URI") or "memory://"
-    )
+    config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     config.setdefault("RATELIMIT_ENABLED", not config.get("TESTING", False))
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Redis down must not lock everybody out (every sign-in was a 500): the limits go on
     # in the worker's own memory until the shared store answers again.
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    config.setdefault(
-        "LOGIN_RATE_LIMIT", os.environ.get("MEMOFLOW_LOGIN_RATE_LIMIT") or DEFAULT_LOGIN_RATE_LIMIT
-    )
+    config.setdefault("LOGIN_RATE_LIMIT", DEFAULT_LOGIN_RATE_LIMIT)
     # One limiter per app, not a module-level one: Flask-Limiter keeps its storage and
     # its enabled flag on the instance, so a shared instance would follow the last app built.
     limiter = Limiter(key_func=get_remote_address, app=app)

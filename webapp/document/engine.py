@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from queue import SimpleQueue
 from typing import Any
 
+from config import chromium_setting
 from webapp.document.errors import DocumentEngineUnavailable, DocumentRenderError
 
 CHROMIUM_ENV = "MEMOFLOW_CHROMIUM"
@@ -53,7 +54,7 @@ PAGE_TIMEOUT_MS = 30_000
 
 def find_chromium() -> str:
     """The Chromium executable to use; DocumentEngineUnavailable if there is none."""
-    configured = os.environ.get(CHROMIUM_ENV, "").strip()
+    configured = chromium_setting()
     if configured:
         found = shutil.which(configured)
         if found is None:
