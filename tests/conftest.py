@@ -2,6 +2,10 @@
 
 Every test runs on SQLite by default. With ``MEMOFLOW_TEST_DATABASE_URL`` set (CI sets it
 to the PostgreSQL server on the machine), every test runs on that database instead.
+
+Tests marked ``slow`` (the API fuzzer through the served stack, the accessibility sweep)
+run only with ``MEMOFLOW_TEST_SLOW=1``: CI runs them once, on its PostgreSQL pass, and a
+plain ``pytest`` on a laptop says it skipped them and why.
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ from models import Base, Memo, User
 from models.db import make_engine, make_session_factory
 from workflow import actions, seed
 from workflow.accounts import create_token, find_user
+
+RUN_SLOW = os.environ.get("MEMOFLOW_TEST_SLOW") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if RUN_SLOW:
+        return
+    skip = pytest.mark.skip(
+        reason="slow: set MEMOFLOW_TEST_SLOW=1 to run it (CI's PostgreSQL pass does)"
+    )
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
 
 DATA = Path(__file__).parent / "data"
 SEED_MEMO = json.loads((DATA / "memo-ita-2565.json").read_text(encoding="utf-8"))
