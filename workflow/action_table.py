@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from workflow.route import Route
 
@@ -226,6 +226,6 @@ def states_of(route: Route) -> list[str]:
     return [DRAFT, *_pending(route), RETURNED, SIGNED, REJECTED, WITHDRAWN]
 
 
-def choice_error(table: Mapping[str, Any] = ACTION_TABLE) -> dict[str, str]:
+def choice_error() -> dict[str, str]:
     """The ValidationFailed errors for an unknown action name."""
-    return {"action": "choice:" + ",".join(table)}
+    return {"action": "choice:" + ",".join(ACTION_TABLE)}

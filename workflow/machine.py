@@ -20,6 +20,7 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
+from workflow import action_table
 from workflow.action_table import (
     ACTION_TABLE,
     DRAFT,
@@ -89,9 +90,9 @@ def _definition(
     return states_of(route), transitions
 
 
-def build_machine(route: Route, table: Mapping[str, Action] = ACTION_TABLE) -> Machine:
+def build_machine(route: Route, table: Mapping[str, Action] | None = None) -> Machine:
     """A new machine for this route from the action table (``machine_for`` caches)."""
-    states, transitions = _definition(route, table)
+    states, transitions = _definition(route, table or action_table.ACTION_TABLE)
     return Machine(
         model=None,
         states=states,
@@ -124,7 +125,9 @@ def available_actions(route: Route, state: str) -> list[str]:
     if state not in machine.states:
         return []
     triggers = set(machine.get_triggers(state))
-    return [action for action, trigger in TRIGGER_FOR_ACTION.items() if trigger in triggers]
+    return [
+        name for name, action in action_table.ACTION_TABLE.items() if action.trigger in triggers
+    ]
 
 
 def fire(
@@ -149,7 +152,7 @@ def fire(
     machine = machine or machine_for(route)
     holder = StateHolder(state)
     # A one-step route has no endorse event at all: not possible, like any other.
-    event = machine.events.get(TRIGGER_FOR_ACTION.get(action) or trigger_of(action))
+    event = machine.events.get(trigger_of(action))
     try:
         if event is None:
             raise MachineError(f"the route has no {action}")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session, object_session
 
 from models import Authorisation, Memo, Secrecy, User
+from workflow import action_table
 from workflow.acting import acting_for, holder_absent
 from workflow.action_table import Actor, actions_by
 from workflow.errors import InvalidTransition, NotAllowed
@@ -102,13 +103,12 @@ def allowed_actions(memo: Memo, user: User) -> list[str]:
     possible = available_actions(route, memo.state)
     step = route.step_for_state(memo.state)
     may_decide = step is not None and standing_at(memo, user, step) is not None
-    return [
-        action
-        for action in possible
-        if (action in AUTHOR_ACTIONS and user.id == memo.author_id)
-        or (action in STEP_ACTIONS and may_decide)
-        or (action in ADMIN_ACTIONS and is_admin_of(user, memo))
-    ]
+    may = {
+        Actor.AUTHOR: user.id == memo.author_id,
+        Actor.STEP: may_decide,
+        Actor.ADMIN: is_admin_of(user, memo),
+    }
+    return [action for action in possible if may[action_table.ACTION_TABLE[action].actor]]
 
 
 def is_admin_of(user: User, memo: Memo) -> bool:

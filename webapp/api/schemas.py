@@ -10,6 +10,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from models import Decision, Secrecy, Urgency
+from workflow.action_table import ACTION_NAMES
 from workflow.actions import FIELD_LIMITS, OPINION_LIMIT, REQUIRED_FOR_SUBMIT
 from workflow.files import EXPECTED as ATTACHMENT_TYPES
 
@@ -91,7 +92,7 @@ class ActionSchema(StrictSchema):
     action = fields.String(
         required=True,
         metadata={
-            "enum": ["submit", "endorse", "return", "sign", "reject", "withdraw"],
+            "enum": list(ACTION_NAMES),  # workflow.action_table's actions
             "description": ACTION_NEEDS,
         },
     )

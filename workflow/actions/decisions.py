@@ -19,9 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Decision, Memo, MemoRouteRole, Opinion, User
 from models.db import writing_connection
-from workflow import clock, register
+from workflow import action_table, clock, register
 from workflow.action_table import (
-    ACTION_TABLE,
     Action,
     Actor,
     Effect,
@@ -66,7 +65,7 @@ def perform(
 ) -> Memo:
     """Take one workflow action by name (the API's and the forms' single entry).
     ``target``: the state chosen, for an action whose target is chosen at run time."""
-    spec = ACTION_TABLE.get(action)
+    spec = action_table.ACTION_TABLE.get(action)
     if spec is None:
         raise ValidationFailed(choice_error())
     memo = lock_memo(session, memo_id, actor)
