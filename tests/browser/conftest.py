@@ -1,5 +1,9 @@
-"""Browser tests: a live memoflow server on a fresh SQLite database, driven by Debian's
-Chromium through Playwright's sync API.
+"""Browser tests: memoflow as users run it — ``memoflow serve``, gunicorn with two workers,
+started once per session through ``tests.served.server`` — driven by Debian's Chromium
+through Playwright's sync API. Before each test the server's database is emptied and the
+seed office (อบต.ควนขนุน) planted again, so each test starts from the same office with
+ids and numbers from 1. The database is SQLite in the server's home, or on the PostgreSQL
+pass (MEMOFLOW_TEST_DATABASE_URL) a database of its own, ``<test database>_browser``.
 
 Chromium is never downloaded (``playwright install`` cannot reach its servers here): the
 tests use Debian's ``/usr/bin/chromium`` (package ``chromium``; ``MEMOFLOW_CHROMIUM``
@@ -12,18 +16,19 @@ scroll sideways and every control must be at least 44 px high.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
+from sqlalchemy import Engine, MetaData, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from config import Config
+from models import search
+from models.db import make_engine, make_session_factory
 from tests.conftest import PASSWORD
-from webapp.db import database
+from tests.served.server import ServedStack, database_of_its_own, serve
 from webapp.document import engine
 from webapp.document.errors import DocumentEngineUnavailable
 from workflow import seed
@@ -60,22 +65,69 @@ TAP_TARGETS_JS = """
 """.replace("MIN_TAP", str(MIN_TAP))
 
 
-class QuietHandler(WSGIRequestHandler):
-    """No access log: a failing test's output should show the failure, not every GET."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 @dataclass
 class LiveServer:
     url: str
-    app: Any
+    stack: ServedStack
+    sessions: sessionmaker[Session]
 
     def run(self, work: Callable[[Any], Any]) -> Any:
         """Run ``work(session)`` in one transaction on the live server's database."""
-        with database(self.app).sessions.begin() as session:
+        with self.sessions.begin() as session:
             return work(session)
+
+
+def reset_to_seed(engine: Engine, sessions: sessionmaker[Session]) -> None:
+    """Empty every table of the served database (the schema and its Alembic revision
+    stay), restart its id sequences, and plant the seed office again. The tables are read
+    from the database (migrations may have made tables the models do not name); the text
+    index (SQLite's FTS5 table and its shadow tables) follows the memo table by its
+    triggers and is left to them."""
+    tables = MetaData()
+    tables.reflect(engine, only=lambda name, _meta: search.include_name(name, "table", None))
+    postgresql = engine.dialect.name == "postgresql"
+    with engine.begin() as connection:
+        if postgresql:
+            # A request still holding a lock must fail the test, not hang it.
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+        for table in reversed(tables.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(table.delete())
+        if postgresql:
+            sequences = connection.execute(
+                text(
+                    "SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name)"
+                    " FROM information_schema.sequences"
+                    " WHERE sequence_schema = current_schema()"
+                )
+            ).scalars()
+            for sequence in list(sequences):
+                connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
+        elif connection.execute(
+            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        ).first():
+            connection.execute(text("DELETE FROM sqlite_sequence"))
+    with sessions.begin() as session:
+        seed.seed_organisation(session, PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def served_for_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedStack]:
+    """``memoflow serve --workers 2`` for the whole browser session."""
+    with (
+        database_of_its_own("browser") as database_url,
+        serve(tmp_path_factory.mktemp("browser-served"), database_url=database_url) as stack,
+    ):
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def served_database(
+    served_for_browser: ServedStack,
+) -> Iterator[tuple[Engine, sessionmaker[Session]]]:
+    database_engine = make_engine(served_for_browser.database_url)
+    yield database_engine, make_session_factory(database_engine)
+    database_engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -92,30 +144,23 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """memoflow on 127.0.0.1 (a free port), on a new SQLite file seeded with อบต.ควนขนุน."""
-    from webapp import create_app
+def live_server(
+    served_for_browser: ServedStack, served_database: tuple[Engine, sessionmaker[Session]]
+) -> LiveServer:
+    """The served memoflow (127.0.0.1, a free port), its database holding the seed office
+    and nothing else. If the test fails, the server's log joins its report."""
+    database_engine, sessions = served_database
+    reset_to_seed(database_engine, sessions)
+    return LiveServer(url=served_for_browser.url, stack=served_for_browser, sessions=sessions)
 
-    config = Config(
-        HOME=tmp_path,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}",
-        SECRET_KEY="browser-test-secret",
-        TESTING=True,
-    )
-    app = create_app(config)
-    database(app).create_schema()
-    with database(app).sessions.begin() as session:
-        seed.seed_organisation(session, PASSWORD)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        database(app).engine.dispose()
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    server = getattr(item, "funcargs", {}).get("live_server")
+    if report.failed and isinstance(server, LiveServer):
+        report.sections.append(("memoflow serve log", server.stack.log_tail(120)))
+    return report
 
 
 class Person:

@@ -15,14 +15,7 @@ from tests.conftest import SEED_CSV, SEED_MEMO, seed_memo_fields
 from workflow import actions
 from workflow.accounts import find_user
 
-pytestmark = [
-    pytest.mark.browser,
-    # The live server's threads serve static files to a browser that may drop a
-    # connection mid-file; the file is then closed by the garbage collector, whenever it
-    # runs, and pytest reports that as an "unraisable" ResourceWarning in whichever test
-    # is running at the time. It says nothing about memoflow's behaviour.
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.browser
 
 MEMO_FIELDS = ("unit", "to", "subject", "background", "facts", "proposal")
 People = Callable[[str], Person]
@@ -96,7 +89,7 @@ def test_seed_memo_from_draft_to_signed(
     page.wait_for_url(re.compile(rf"/memos/{memo_id}$"))
     files = page.locator(".file-name")
     assert files.all_inner_texts() == ["ita-measures-2565.csv", "ผิดฉบับ.csv"]
-    remove = page.locator("button[aria-label='นำไฟล์ ผิดฉบับ.csv ออก']")
+    remove = page.get_by_role("button", name="นำออก ผิดฉบับ.csv", exact=True)
     page.once("dialog", lambda dialog: dialog.dismiss())
     remove.click()
     assert files.all_inner_texts() == ["ita-measures-2565.csv", "ผิดฉบับ.csv"]
@@ -191,6 +184,38 @@ def test_seed_memo_from_draft_to_signed(
     page.wait_for_url(re.compile(r"[?&]q="))  # count() would not wait for the results
     assert page.locator(".memo-item").count() == 1
     shoot(page, "all-memos-search")
+
+
+def test_downloads_are_saved_under_their_thai_names(
+    people: People, live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Chromium saves the official document as พท72001-1.pdf and an attachment under its
+    Thai name: what gunicorn sent crossed the wire (a non-Latin-1 header was a 500)."""
+    contents = SEED_CSV.read_bytes()
+
+    def work(session: Any) -> int:
+        officer = find_user(session, "officer")
+        assert officer is not None
+        memo = actions.create_memo(session, officer, **seed_memo_fields())
+        actions.add_attachment(session, memo.id, officer, "สรุปผล ITA.csv", contents)
+        actions.submit(session, memo.id, officer)
+        return memo.id
+
+    memo_id = int(live_server.run(work))
+    page = people("officer").login().page
+    page.goto(f"/memos/{memo_id}")
+    assert page.locator("#memo-number").inner_text() == "พท 72001/1"
+    with page.expect_download() as pdf:
+        page.click("#pdf-link")
+    assert pdf.value.failure() is None
+    assert pdf.value.suggested_filename == "พท72001-1.pdf"
+    saved = tmp_path / pdf.value.suggested_filename
+    pdf.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+    with page.expect_download() as attachment:
+        page.click(".file-link:has-text('สรุปผล ITA.csv')")
+    assert attachment.value.suggested_filename == "สรุปผล ITA.csv"
+    assert Path(attachment.value.path()).read_bytes() == contents
 
 
 def test_return_and_resubmit(

@@ -176,12 +176,14 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_path: Pa
                     return
                 last = f"{answer.status}"
         except urllib.error.HTTPError as error:
-            last = f"{error.code} {error.read()[:500]!r}"
+            last = f"{error.code} {error.read()[:2000].decode('utf-8', 'replace')}"
+            if error.code == 500:  # a crash, not a server still starting: say so now
+                break
         except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
             last = str(error)
         time.sleep(0.1)
     raise RuntimeError(
-        f"memoflow serve did not answer /healthz 200 within {START_TIMEOUT_S:.0f} s"
+        f"memoflow serve did not answer /healthz 200 (within {START_TIMEOUT_S:.0f} s)"
         f" (last: {last}):\n" + log_path.read_text(encoding="utf-8", errors="replace")
     )
 
