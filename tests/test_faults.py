@@ -18,7 +18,8 @@ import errno
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from config import Config
 from models import AuditEvent, Memo, Opinion, migrate
@@ -369,13 +371,13 @@ def test_a_full_disk_anywhere_answers_503_storage_full(tmp_path: Path) -> None:
         database(app).engine.dispose()
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs, unmounted afterwards."""
-    mountpoint = tmp_path / "disk"
-    mountpoint.mkdir()
+@contextmanager
+def tmpfs(mountpoint: Path, size: str = "4m") -> Iterator[Path]:
+    """A small tmpfs mounted on ``mountpoint`` (created), unmounted afterwards; the test
+    is skipped, saying why, where mounting is not permitted (it needs root, as in CI)."""
+    mountpoint.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mountpoint)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(mountpoint)],
         capture_output=True,
         text=True,
         check=False,
@@ -390,6 +392,13 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     finally:
         if subprocess.run(["umount", str(mountpoint)], check=False).returncode != 0:
             subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs."""
+    with tmpfs(tmp_path / "disk") as mountpoint:
+        yield mountpoint
 
 
 @contextmanager
@@ -496,74 +505,97 @@ def test_a_full_disk_answers_503_storage_full_and_writes_nothing(small_disk: Pat
 # --- /healthz -----------------------------------------------------------------------------
 
 
-def _healthy_app(tmp_path: Path, **overrides: Any) -> Any:
-    url = os.environ.get("MEMOFLOW_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'h.sqlite3'}"
-    if url.startswith("postgres"):
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-    migrate.upgrade(url)
-    return _app(tmp_path, url, **overrides)
-
-
-def test_the_health_check_names_each_part(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chromium missing or Redis down leave the worker serving (200, "degraded", naming
-    the part); a database that cannot write is a 503."""
-    app = _healthy_app(tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
-    client = app.test_client()
-    try:
-        monkeypatch.setenv("MEMOFLOW_CHROMIUM", str(tmp_path / "no-chromium"))
-        answer = client.get("/healthz")
-        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
-        body = answer.json
-        assert (body["status"], body["database"], body["redis"], body["pdf"]) == (
-            "degraded",
-            "ok",
-            "unavailable",
-            "unavailable",
+@pytest.fixture
+def healthy_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Apps on a migrated database of their own: a SQLite file, or on the PostgreSQL pass
+    (MEMOFLOW_TEST_DATABASE_URL) a schema of its own, dropped afterwards."""
+    server = os.environ.get("MEMOFLOW_TEST_DATABASE_URL", "")
+    admin: Engine | None = None
+    if server.startswith(("postgresql", "postgres:")):
+        schema = f"faults_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(server, poolclass=NullPool)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = (
+            make_url(server)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
         )
-        assert "no-chromium" not in answer.get_data(as_text=True)
+    else:
+        url = f"sqlite:///{tmp_path / 'healthy.sqlite3'}"
+    migrate.upgrade(url)
+    apps: list[Any] = []
 
-        redis_url = os.environ.get("MEMOFLOW_TEST_REDIS_URL")
-        if redis_url:
-            app.config["RATELIMIT_STORAGE_URI"] = redis_url
-            app.extensions.pop("memoflow.health.redis", None)
-            assert client.get("/healthz").json["redis"] == "ok"
-        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
-        assert "redis" not in client.get("/healthz").json
-    finally:
+    def make(**overrides: Any) -> Any:
+        apps.append(_app(tmp_path, url, **overrides))
+        return apps[-1]
+
+    yield make
+    for app in apps:
         database(app).engine.dispose()
+    if admin is not None:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
-def test_the_health_check_reports_a_database_that_cannot_write(tmp_path: Path) -> None:
-    """A database that answers reads but refuses writes: a read-only SQLite file, or a
-    PostgreSQL server whose transactions are read-only (a standby, for one)."""
-    app = _healthy_app(tmp_path)
+def test_the_health_check_names_each_part(
+    healthy_app: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chromium missing or Redis down leave the worker serving (200, "degraded", naming
+    the part, saying nothing of where Chromium was looked for); Redis is a part only when
+    the login limit is kept there."""
+    app = healthy_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    monkeypatch.setenv("MEMOFLOW_CHROMIUM", str(tmp_path / "no-chromium"))
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    body = answer.json
+    assert (body["status"], body["database"], body["redis"], body["pdf"]) == (
+        "degraded",
+        "ok",
+        "unavailable",
+        "unavailable",
+    )
+    assert "no-chromium" not in answer.get_data(as_text=True)
+
+    redis_url = os.environ.get("MEMOFLOW_TEST_REDIS_URL")
+    if redis_url:
+        app.config["RATELIMIT_STORAGE_URI"] = redis_url
+        app.extensions.pop("memoflow.health.redis", None)
+        assert client.get("/healthz").json["redis"] == "ok"
+    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    assert "redis" not in client.get("/healthz").json
+
+
+def test_the_health_check_reports_a_database_that_cannot_write(
+    healthy_app: Callable[..., Any],
+) -> None:
+    """A database that answers reads but refuses writes (SQLite's ``query_only``, as a
+    read-only file would; PostgreSQL's read-only transactions, as on a standby): 503
+    database_cannot_write, and 200 again once it writes."""
+    app = healthy_app()
     engine = database(app).engine
     client = app.test_client()
-    try:
-        assert client.get("/healthz").json["database"] == "ok"
-        postgresql = engine.dialect.name == "postgresql"
+    assert client.get("/healthz").json["database"] == "ok"
+    postgresql = engine.dialect.name == "postgresql"
 
-        def read_only(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            if postgresql:
-                cursor.execute("SET default_transaction_read_only = on")
-                dbapi_connection.commit()
-            else:
-                cursor.execute("PRAGMA query_only = ON")
-            cursor.close()
+    def read_only(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if postgresql:
+            cursor.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
+        else:
+            cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
 
-        engine.dispose()
-        event.listen(engine, "connect", read_only)
-        sick = client.get("/healthz")
-        assert sick.status_code == 503, sick.get_data(as_text=True)
-        error = sick.json["error"]
-        assert (error["code"], error["part"]) == ("database_cannot_write", "database")
-        assert error["message"].startswith("ฐานข้อมูลอ่านได้แต่บันทึกไม่ได้")
-        event.remove(engine, "connect", read_only)
-        engine.dispose()
-        assert client.get("/healthz").json["database"] == "ok"
-    finally:
-        engine.dispose()
+    engine.dispose()
+    event.listen(engine, "connect", read_only)
+    sick = client.get("/healthz")
+    assert sick.status_code == 503, sick.get_data(as_text=True)
+    error = sick.json["error"]
+    assert (error["code"], error["part"]) == ("database_cannot_write", "database")
+    assert error["message"].startswith("ฐานข้อมูลอ่านได้แต่บันทึกไม่ได้")
+    event.remove(engine, "connect", read_only)
+    engine.dispose()
+    assert client.get("/healthz").json["database"] == "ok"
