@@ -338,12 +338,15 @@ def handle_database_failure(code: str, error: BaseException | None = None) -> Re
     if code == "busy":
         return handle_busy()
     lang = language()
+    # The driver's own words, not SQLAlchemy's message (which carries the statement's
+    # parameters: what users typed).
+    cause = getattr(error, "orig", None) or error
     if code == "storage_full":
-        log.error("storage full on %s %s: %s", request.method, request.path, error)
+        log.error("storage full on %s %s: %r", request.method, request.path, cause)
         message = error_message("storage_full", lang)
         retry_after = STORAGE_FULL_RETRY_AFTER_S
     else:
-        log.error("database unavailable on %s %s: %s", request.method, request.path, error)
+        log.error("database unavailable on %s %s: %r", request.method, request.path, cause)
         if error is not None and _during_commit(error):
             key = "database_unavailable_during_commit"
         elif request.method in ("GET", "HEAD", "OPTIONS"):
