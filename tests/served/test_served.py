@@ -267,3 +267,37 @@ def test_an_upload_over_the_limit_is_413_in_json_and_on_the_page(
     assert page.headers["Content-Type"] == "text/html; charset=utf-8"
     page.encoding = "utf-8"
     assert 'data-status="413"' in page.text and "ไฟล์ใหญ่เกินไป" in page.text
+
+
+def test_the_other_kinds_of_answer_the_server_gives(
+    served: ServedStack, officer: Api, browser: requests.Session
+) -> None:
+    """A redirect to sign in, static files, the print view under its strict CSP, the
+    OpenAPI document and the health check, as gunicorn sends them."""
+    anonymous = requests.get(f"{served.url}/", allow_redirects=False, timeout=TIMEOUT)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/login?next=%2F"
+
+    css = requests.get(f"{served.url}/static/css/memoflow.css", timeout=TIMEOUT)
+    assert css.status_code == 200
+    assert css.headers["Content-Type"] == "text/css; charset=utf-8"
+    font = requests.get(f"{served.url}/static/fonts/Sarabun-Regular.woff2", timeout=TIMEOUT)
+    assert font.status_code == 200 and font.headers["Content-Type"] == "font/woff2"
+    assert font.content.startswith(b"wOF2")
+
+    memo = officer.numbered()
+    printed = browser.get(f"{served.url}/memos/{memo['id']}/print", timeout=TIMEOUT)
+    assert printed.status_code == 200
+    assert printed.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert printed.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    printed.encoding = "utf-8"
+    assert memo["number"] in printed.text and "บันทึกข้อความ" in printed.text
+
+    document = requests.get(f"{served.url}/api/v1/openapi.json", timeout=TIMEOUT)
+    assert document.status_code == 200 and document.headers["Content-Type"] == "application/json"
+    assert document.json()["openapi"].startswith("3.")
+    assert "/api/v1/memos/{memo_id}/pdf" in document.json()["paths"]
+
+    health = requests.get(f"{served.url}/healthz", timeout=TIMEOUT)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert health.headers["Cache-Control"] == "no-store"
