@@ -31,10 +31,26 @@ def _secret_key(home: Path) -> str:
         return configured
     home.mkdir(parents=True, exist_ok=True)
     key_file = home / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
-        key_file.chmod(0o600)
+    if not key_file.exists() or not key_file.read_text(encoding="utf-8").strip():
+        _write_whole(key_file, secrets.token_hex(32))
     return key_file.read_text(encoding="utf-8").strip()
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``path`` (mode 0600) whole or not at all: into a temporary file beside it,
+    flushed to the disk, then renamed over it. A full disk raises OSError and leaves no
+    empty key behind, which the next start would have used as the key."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(descriptor, text.encode("utf-8"))
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _trusted_proxies() -> int:

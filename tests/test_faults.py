@@ -502,6 +502,29 @@ def test_a_full_disk_answers_503_storage_full_and_writes_nothing(small_disk: Pat
         engine.dispose()
 
 
+def test_a_full_disk_at_first_start_leaves_no_empty_secret_key(
+    small_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The secret key is generated into the home at the first start. On a full disk that
+    start fails saying so, and leaves nothing: an empty key file would have been taken as
+    the key by the next start (and one left by an older version is replaced)."""
+    monkeypatch.delenv("MEMOFLOW_SECRET_KEY", raising=False)
+    home = small_disk / "home"
+    home.mkdir()
+    with disk_filled(small_disk), pytest.raises(OSError) as failed:
+        Config(HOME=home, DATABASE_URL="sqlite://")
+    assert failed.value.errno == errno.ENOSPC
+    assert list(home.iterdir()) == []
+
+    key = Config(HOME=home, DATABASE_URL="sqlite://").SECRET_KEY
+    assert len(key) == 64 and int(key, 16) >= 0
+    assert (home / "secret_key").stat().st_mode & 0o777 == 0o600
+    again = Config(HOME=home, DATABASE_URL="sqlite://").SECRET_KEY
+    assert again == key
+    (home / "secret_key").write_text("", encoding="utf-8")
+    assert len(Config(HOME=home, DATABASE_URL="sqlite://").SECRET_KEY) == 64
+
+
 # --- /healthz -----------------------------------------------------------------------------
 
 
