@@ -192,6 +192,8 @@ def test_terminated_connections_answer_503_json_never_gunicorns_html(
         else:
             _assert_truthful_json(answer, kind)
     assert stack.alive()
+    # Nothing escaped the application to gunicorn (its "Error handling request").
+    assert "Error handling request" not in stack.log()
 
     # The database is left alone now: every create not acknowledged is sent again under
     # its key; each key ends with exactly one memo, the one its answer names.
