@@ -319,6 +319,33 @@ def test_a_connection_lost_at_the_commit_does_not_claim_nothing_was_saved(
     assert "ไม่ทราบว่าบันทึกสำเร็จหรือไม่" in error["message"]
     assert NOTHING_SAVED_TH not in error["message"]
 
+    # The same on a page, and the same form sent again (its key with it) acts once.
+    head = Web(pg_app, office)
+    head.login("head")
+    before = _written(office, memo_id)
+    form = {
+        "action": "endorse",
+        "version": before[1],
+        "opinion": OPINION,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    terminator.armed = "commit"
+    page = head.post(f"/memos/{memo_id}/action", form)
+    assert len(terminator.terminated) == 2
+    html = page.get_data(as_text=True)
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "ไม่ทราบว่าบันทึกสำเร็จหรือไม่" in html and NOTHING_SAVED_TH not in html
+    assert "Idempotency-Key" not in html and TYPED_BACK in html
+    assert head.post(f"/memos/{memo_id}/action", form).status_code == 302
+    assert head.post(f"/memos/{memo_id}/action", form).status_code == 302
+    state, version, opinions, events = _written(office, memo_id)
+    assert (state, version, opinions, events) == (
+        "pending_permanent_secretary",
+        before[1] + 1,
+        before[2] + 1,
+        before[3] + 1,
+    )
+
 
 def test_a_page_read_on_a_terminated_connection_answers_503(
     pg_app: Any, terminator: Terminator

@@ -348,7 +348,8 @@ def handle_database_failure(code: str, error: BaseException | None = None) -> Re
     else:
         log.error("database unavailable on %s %s: %r", request.method, request.path, cause)
         if error is not None and _during_commit(error):
-            key = "database_unavailable_during_commit"
+            page = "" if wants_json() else "_page"
+            key = f"database_unavailable_during_commit{page}"
         elif request.method in ("GET", "HEAD", "OPTIONS"):
             key = "database_unavailable"
         else:

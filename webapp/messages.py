@@ -84,6 +84,14 @@ ERROR_MESSAGES: dict[str, tuple[str, str]] = {
         " it was saved. Look again before sending it again (a retry with the same"
         " Idempotency-Key is not acted on twice).",
     ),
+    # The same, on a page: a form sent again carries the same key (webapp.idempotency).
+    "database_unavailable_during_commit_page": (
+        "การติดต่อฐานข้อมูลขาดหายระหว่างบันทึก จึงไม่ทราบว่าบันทึกสำเร็จหรือไม่"
+        " กรุณาเปิดดูเรื่องอีกครั้งก่อนส่งซ้ำ (ย้อนกลับไปส่งแบบฟอร์มเดิมอีกครั้งได้ ระบบจะไม่ทำซ้ำ)",
+        "The connection to the database was lost while saving, so it is not known whether"
+        " it was saved. Look at the memo again before sending it again (going back and"
+        " sending the same form again is not acted on twice).",
+    ),
     "storage_full": (
         "พื้นที่จัดเก็บข้อมูลของระบบเต็ม ยังไม่ได้บันทึกสิ่งใด กรุณาแจ้งผู้ดูแลระบบ แล้วลองใหม่เมื่อมีพื้นที่ว่างแล้ว",
         "The server's storage is full; nothing was saved. Please tell the administrator,"
