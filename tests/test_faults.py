@@ -32,7 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from config import Config
 from models import AuditEvent, Memo, Opinion, migrate
-from models.db import is_disconnect, is_storage_full, make_engine
+from models.db import LOCK_TIMEOUT_MS, is_disconnect, is_storage_full, make_engine
 from tests.conftest import ApiClient, Office, reset_schema, seed_memo_fields
 from tests.web.conftest import Web
 from webapp import create_app
@@ -649,3 +649,42 @@ def test_the_health_check_reports_a_database_that_cannot_write(
     event.remove(engine, "connect", read_only)
     engine.dispose()
     assert client.get("/healthz").json["database"] == "ok"
+
+
+def test_the_health_check_is_not_failed_by_a_writer_holding_the_lock(tmp_path: Path) -> None:
+    """SQLite: a writer holding the write lock makes the probe wait at most
+    PROBE_LOCK_TIMEOUT_MS, then report the database "busy" (200: it answers)."""
+    import time
+
+    from webapp.health import PROBE_LOCK_TIMEOUT_MS
+
+    url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
+    migrate.upgrade(url)
+    app = _app(tmp_path, url)
+    client = app.test_client()
+    writer = sqlite3.connect(tmp_path / "busy.sqlite3", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        answer = client.get("/healthz")
+        waited = time.monotonic() - started
+        assert answer.status_code == 200
+        assert (answer.json["status"], answer.json["database"]) == ("degraded", "busy")
+        assert PROBE_LOCK_TIMEOUT_MS / 1000 <= waited < PROBE_LOCK_TIMEOUT_MS / 1000 + 3
+        writer.execute("ROLLBACK")
+        assert client.get("/healthz").json["database"] == "ok"
+        # The probe gave the pooled connection its own busy timeout back (the request's
+        # session had the other one).
+        engine = database(app).engine
+        pooled = [engine.raw_connection() for _ in range(2)]
+        try:
+            timeouts = [
+                c.driver_connection.execute("PRAGMA busy_timeout").fetchone()[0] for c in pooled
+            ]  # type: ignore[union-attr]
+        finally:
+            for connection in pooled:
+                connection.close()
+        assert timeouts == [LOCK_TIMEOUT_MS, LOCK_TIMEOUT_MS]
+    finally:
+        writer.close()
+        database(app).engine.dispose()

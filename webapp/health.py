@@ -54,7 +54,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import migrate
-from models.db import is_disconnect, is_lock_timeout, is_storage_full
+from models.db import SQLITE_LOCK_ERRORS, is_disconnect, is_lock_timeout, is_storage_full
 from webapp.db import database, db_session, rollback
 from webapp.errors import error_response, language
 from webapp.messages import error_message
@@ -165,7 +165,7 @@ def write_probe(engine: Engine) -> str:
         if is_storage_full(error):
             log.error("health check: the database's disk is full: %s", error)
             raise _ProbeFailed("storage_full") from error
-        if is_lock_timeout(error) or getattr(error, "sqlite_errorname", "") == "SQLITE_BUSY":
+        if is_lock_timeout(error) or getattr(error, "sqlite_errorname", "") in SQLITE_LOCK_ERRORS:
             log.warning("health check: the write probe had no lock in time")
             return "busy"
         if is_disconnect(error):
