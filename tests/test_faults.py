@@ -398,6 +398,41 @@ def test_a_full_disk_anywhere_answers_503_storage_full(tmp_path: Path) -> None:
         database(app).engine.dispose()
 
 
+def test_postgresql_disk_full_answers_503_storage_full(pg_app: Any) -> None:
+    """PostgreSQL's own disk_full (SQLSTATE 53100, raised as the server raises it when a
+    table cannot grow), through the real driver: 503 storage_full, nothing written."""
+    office = Office(database(pg_app).sessions)
+    api = ApiClient(pg_app.test_client(), office)
+    api.token("officer")
+    count = select(func.count()).select_from(Memo)
+    before = office.run(lambda s: s.scalar(count))
+    with database(pg_app).engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE FUNCTION faults_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$"
+                " BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'"
+                " USING ERRCODE = 'disk_full'; END $$"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE TRIGGER faults_disk_full BEFORE INSERT ON memo"
+                " FOR EACH ROW EXECUTE FUNCTION faults_disk_full()"
+            )
+        )
+    try:
+        answer = api.post("officer", "/api/v1/memos", seed_memo_fields())
+    finally:
+        with database(pg_app).engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER faults_disk_full ON memo"))
+            connection.execute(text("DROP FUNCTION faults_disk_full()"))
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "60"
+    assert answer.json["error"]["code"] == "storage_full"
+    assert answer.json["error"]["message"].startswith(STORAGE_FULL_TH)
+    assert office.run(lambda s: s.scalar(count)) == before
+    assert api.post("officer", "/api/v1/memos", seed_memo_fields()).status_code == 201
+
+
 @contextmanager
 def tmpfs(mountpoint: Path, size: str = "4m") -> Iterator[Path]:
     """A small tmpfs mounted on ``mountpoint`` (created), unmounted afterwards; the test
