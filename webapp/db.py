@@ -141,6 +141,12 @@ def transaction() -> Iterator[Session]:
     _commit(session)
 
 
+def _cause(error: SQLAlchemyError) -> str:
+    """The driver's words for a failure, without the statement's parameters."""
+    words = str(getattr(error, "orig", None) or "").strip().splitlines()
+    return words[0] if words else type(error).__name__
+
+
 def _discard(session: Session) -> None:
     """Give up a session whose connection failed (terminated by the server, a network
     cut): the pool drops the connection instead of reusing it."""
@@ -159,8 +165,9 @@ def rollback() -> None:
         return
     try:
         session.rollback()
-    except SQLAlchemyError:
-        log.warning("rolling back failed; the database connection is discarded", exc_info=True)
+    except SQLAlchemyError as error:
+        # One line, not a traceback: during an outage every request comes here.
+        log.warning("rolling back failed (%s); the connection is discarded", _cause(error))
         g.pop("db_session", None)
         _discard(session)
 
@@ -174,8 +181,6 @@ def close_session(_error: BaseException | None = None) -> None:
         return
     try:
         session.close()
-    except SQLAlchemyError:
-        log.warning(
-            "closing the session failed; the database connection is discarded", exc_info=True
-        )
+    except SQLAlchemyError as error:
+        log.warning("closing the session failed (%s); the connection is discarded", _cause(error))
         _discard(session)
