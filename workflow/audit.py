@@ -21,12 +21,12 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import AuditEvent, ChainHead, Memo, User
-from models.db import writing_connection
 from workflow import clock
 from workflow.action_table import ACTION_TABLE, Effect, actions_with
 from workflow.canonical import GENESIS_HASH, canonical_json, format_utc, sha256_of
 from workflow.content import decision_hash, document_hash
 from workflow.opinion_record import OpinionRecord
+from workflow.prepared_writes import Prepared
 
 # What a memo's events replay, by the action table's effects: every workflow action, the
 # decisions that write an opinion, those that take a number and those that start a round.
@@ -71,21 +71,22 @@ def event_hash(event: AuditEvent) -> str:
     return sha256_of(event_record(event))
 
 
-# Appends run on every state change, so they are written as Core statements built once:
-# no ORM objects to track and flush (a third of a decision's time went there).
+# Appends run on every state change, so they are statements compiled once per dialect
+# and run on the transaction's driver connection (workflow.prepared_writes): no ORM
+# objects to track and flush (a third of a decision's time went there).
 _HEAD = cast(Table, ChainHead.__table__)
 _EVENT = cast(Table, AuditEvent.__table__)
-_LOCK_HEAD = (
+_LOCK_HEAD = Prepared(
     select(_HEAD.c.last_seq, _HEAD.c.last_hash)
     .where(_HEAD.c.organisation_id == bindparam("head_organisation"))
     .with_for_update()
 )
-_MOVE_HEAD = (
+_MOVE_HEAD = Prepared(
     update(_HEAD)
     .where(_HEAD.c.organisation_id == bindparam("head_organisation"))
     .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
 )
-_INSERT_EVENT = insert(_EVENT)
+_INSERT_EVENT = Prepared(insert(_EVENT), by_keys=True)
 
 
 def append_event(
@@ -105,11 +106,9 @@ def append_event(
     head until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the
     transaction holds the write lock). Flushes pending changes first; never commits.
     ``content_hash`` is the memo's document hash when the caller has computed it."""
-    session.flush()
-    connection = writing_connection(session)
-    last_seq, last_hash = connection.execute(
-        _LOCK_HEAD, {"head_organisation": organisation_id}
-    ).one()
+    if session.new or session.deleted or session.dirty:
+        session.flush()
+    last_seq, last_hash = _LOCK_HEAD.one(session, {"head_organisation": organisation_id})
     values: dict[str, Any] = {
         "organisation_id": organisation_id,
         "seq": last_seq + 1,
@@ -127,9 +126,9 @@ def append_event(
         "prev_hash": last_hash,
     }
     values["hash"] = sha256_of(_record_of(values.__getitem__))
-    connection.execute(_INSERT_EVENT, values)
-    connection.execute(
-        _MOVE_HEAD,
+    _INSERT_EVENT.rows(session, values)
+    _MOVE_HEAD.rows(
+        session,
         {
             "head_organisation": organisation_id,
             "new_seq": values["seq"],

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models import Memo, Organisation, RegisterCounter, RegisterEntry, RegisterStatus
 from models.db import writing_connection
 from workflow import clock
+from workflow.prepared_writes import Prepared
 
 
 def _next_number_statement(insert: Any) -> Any:
@@ -34,22 +35,18 @@ def _next_number_statement(insert: Any) -> Any:
     )
 
 
-# Built once per dialect: a submission is a hot path (benchmarks/RESULTS.md, engine).
+# Compiled once per dialect and run on the transaction's driver connection
+# (workflow.prepared_writes): a submission is a hot path (benchmarks/RESULTS.md, engine).
 _NEXT_NUMBER = {
-    "postgresql": _next_number_statement(postgresql_insert),
-    "sqlite": _next_number_statement(sqlite_insert),
+    "postgresql": Prepared(_next_number_statement(postgresql_insert)),
+    "sqlite": Prepared(_next_number_statement(sqlite_insert)),
 }
-_INSERT_ENTRY = insert(cast(Table, RegisterEntry.__table__))
+_INSERT_ENTRY = Prepared(insert(cast(Table, RegisterEntry.__table__)), by_keys=True)
 
 
 def next_number(session: Session, organisation_id: int, year: int) -> int:
-    connection = writing_connection(session)
-    statement = _NEXT_NUMBER[connection.dialect.name]
-    return int(
-        connection.execute(
-            statement, {"organisation_id": organisation_id, "year": year}
-        ).scalar_one()
-    )
+    statement = _NEXT_NUMBER[writing_connection(session).dialect.name]
+    return int(statement.one(session, {"organisation_id": organisation_id, "year": year})[0])
 
 
 def format_number(organisation: Organisation, sequence: int) -> str:
@@ -63,8 +60,8 @@ def issue_number(session: Session, memo: Memo) -> dict[str, Any]:
     changes (the memo row is written once)."""
     today = clock.local_today()
     sequence = next_number(session, memo.organisation_id, today.year)
-    writing_connection(session).execute(
-        _INSERT_ENTRY,
+    _INSERT_ENTRY.rows(
+        session,
         {
             "organisation_id": memo.organisation_id,
             "year": today.year,

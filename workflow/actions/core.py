@@ -1,8 +1,14 @@
 """What every verb shares: loading and locking the memo, and the one way a verb writes.
 
-A verb writes a memo's columns with ``write_memo`` (a Core UPDATE built once, then set on
+A verb writes a memo's columns with ``write_memo`` (an UPDATE compiled once, then set on
 the held memo as stored), its version and time with ``bumped`` or ``moved``, new rows
 with ``insert_as_stored``, and its audit event with ``record``.
+
+The write path reads and writes rows, not ORM queries: the locked memo, its attachments
+and opinions are read by statements compiled once per dialect and run on the
+transaction's driver connection (workflow.prepared_writes), and put in the session as
+stored objects (``as_stored``) — what the verbs, the permissions and the webapp read from
+them is unchanged, and nothing is left for a flush to write.
 """
 
 from __future__ import annotations
@@ -11,41 +17,65 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state, manager_of_class, set_committed_value
 
 from models import Attachment, Memo, Opinion, User
-from models.db import writing_connection
 from workflow import audit, clock
 from workflow.errors import InvalidTransition, NotAllowed, NotFound, StaleVersion, ValidationFailed
 from workflow.machine import EDITABLE_STATES
 from workflow.permissions import can_see, check_author
+from workflow.prepared_writes import Prepared
 from workflow.validation import check_text, normalise_newlines
 
 # An opinion's or a reason's limit in characters.
 OPINION_LIMIT = 10_000
 
 # The commonest writes (a new memo; a submission's columns, register entry and route
-# roles; a decision's opinion and memo columns) are Core statements built once instead
-# of a unit-of-work flush, which was the largest part of a decision's CPU time
+# roles; a decision's opinion and memo columns) are statements compiled once instead of
+# a unit-of-work flush, which was the largest part of a decision's CPU time
 # (benchmarks/RESULTS.md). The session is then told what was stored, through
 # SQLAlchemy's public API, so the memo and its opinions read back as written.
 MEMO_TABLE = cast(Table, Memo.__table__)
-_UPDATE_MEMO = update(MEMO_TABLE).where(MEMO_TABLE.c.id == bindparam("locked_memo_id"))
+_UPDATE_MEMO = Prepared(
+    update(MEMO_TABLE).where(MEMO_TABLE.c.id == bindparam("locked_memo_id")), by_keys=True
+)
 
 
 def insert_as_stored(
-    session: Session, statement: Any, instance: Any, row: dict[str, Any] | None = None
+    session: Session, statement: Prepared, instance: Any, row: dict[str, Any] | None = None
 ) -> None:
     """Insert ``instance``'s values with ``statement`` (an INSERT ... RETURNING id) and add
     it to the session as a stored object: its id set, nothing left for a flush to write.
     ``row`` is what to insert when the caller has it already (every column but the id)."""
     if row is None:
-        row = {column.key: getattr(instance, column.key) for column in statement.table.c}
+        table = cast(Any, statement.statement).table
+        row = {column.key: getattr(instance, column.key) for column in table.c}
         row.pop("id")
-    instance.id = writing_connection(session).execute(statement, row).scalar_one()
+    instance.id = statement.one(session, row)[0]
     make_transient_to_detached(instance)
     session.add(instance)
+
+
+def as_stored(session: Session, kind: type[Any], values: dict[str, Any]) -> Any:
+    """The ``kind`` object of a row just read (``values``: its columns by key), in the
+    session as stored: the one the session holds already, refreshed (as a query with
+    ``populate_existing`` would), or a new one put there without a query."""
+    held = session.identity_map.get((kind, (values["id"],), None))
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+        # Its relationships are read afresh when next used, as populate_existing does.
+        state = instance_state(held)
+        loaded = [rel.key for rel in state.mapper.relationships if rel.key in state.dict]
+        if loaded:
+            session.expire(held, loaded)
+        return held
+    instance = manager_of_class(kind).new_instance()
+    instance_state(instance).dict.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 # --- loading --------------------------------------------------------------------------
@@ -81,44 +111,58 @@ def open_as_admin(session: Session, memo_id: int, admin: User, reason: str) -> M
     return memo
 
 
-# Every write starts here, so the statement is built once. The organisation and the
-# author are many-to-one: a lazy load finds them in the session (the actor's organisation
-# always is; the author is the actor for author actions) without a query, instead of
-# joining and re-populating both on every lock.
-_LOCK_MEMO = (
-    select(Memo)
-    .where(Memo.id == bindparam("memo_id"))
-    .with_for_update(of=Memo)
-    .options(lazyload(Memo.organisation), lazyload(Memo.author))
-    .execution_options(populate_existing=True)
+# Every write starts here, so the statement is compiled once: the memo's columns only.
+# The organisation and the author are many-to-one: a lazy load finds them in the session
+# (the actor's organisation always is; the author is the actor for author actions)
+# without a query, instead of joining and re-populating both on every lock.
+_MEMO_COLUMNS = tuple(MEMO_TABLE.c.keys())
+_LOCK_MEMO = Prepared(
+    select(*MEMO_TABLE.c).where(MEMO_TABLE.c.id == bindparam("memo_id")).with_for_update()
 )
 
 
 def lock_memo(session: Session, memo_id: int, actor: User) -> Memo:
     """The memo, locked for writing until the transaction ends (SELECT ... FOR UPDATE on
     PostgreSQL; on SQLite the transaction already holds the write lock)."""
-    memo = session.execute(_LOCK_MEMO, {"memo_id": memo_id}).scalar_one_or_none()
-    if memo is None or not can_see(actor, memo):
+    row = _LOCK_MEMO.first(session, {"memo_id": memo_id})
+    if row is None:
+        raise NotFound("memo not found", memo_id=memo_id)
+    memo: Memo = as_stored(session, Memo, dict(zip(_MEMO_COLUMNS, row, strict=True)))
+    if not can_see(actor, memo):
         raise NotFound("memo not found", memo_id=memo_id)
     return memo
 
 
 # What a decision is bound to: the memo's attachments and, for the check that the step is
-# still open and for the decision hash, its opinions. Statements built once: the
+# still open and for the decision hash, its opinions. Statements compiled once: the
 # relationships' lazy loads built their statement and its cache key on every decision
 # (0.7 ms of CPU for the two against 0.3 ms, benchmarks/RESULTS.md).
-_OPINIONS_OF = select(Opinion).where(Opinion.memo_id == bindparam("memo_id")).order_by(Opinion.id)
-_ATTACHMENTS_OF = (
-    select(Attachment).where(Attachment.memo_id == bindparam("memo_id")).order_by(Attachment.id)
-)
+def _rows_of(table: Table) -> Prepared:
+    return Prepared(
+        select(*table.c).where(table.c.memo_id == bindparam("memo_id")).order_by(table.c.id)
+    )
+
+
+_OPINIONS_OF = _rows_of(cast(Table, Opinion.__table__))
+_ATTACHMENTS_OF = _rows_of(cast(Table, Attachment.__table__))
+_OPINION_COLUMNS = tuple(cast(Table, Opinion.__table__).c.keys())
+_ATTACHMENT_COLUMNS = tuple(cast(Table, Attachment.__table__).c.keys())
 
 
 def load_contents(session: Session, memo: Memo, *, opinions: bool = True) -> None:
     """Load the locked memo's attachments (and opinions) from the database into it."""
     found = {"memo_id": memo.id}
-    set_committed_value(memo, "attachments", session.scalars(_ATTACHMENTS_OF, found).all())
+    attachments = [
+        as_stored(session, Attachment, dict(zip(_ATTACHMENT_COLUMNS, row, strict=True)))
+        for row in _ATTACHMENTS_OF.rows(session, found)
+    ]
+    set_committed_value(memo, "attachments", attachments)
     if opinions:
-        set_committed_value(memo, "opinions", session.scalars(_OPINIONS_OF, found).all())
+        stored = [
+            as_stored(session, Opinion, dict(zip(_OPINION_COLUMNS, row, strict=True)))
+            for row in _OPINIONS_OF.rows(session, found)
+        ]
+        set_committed_value(memo, "opinions", stored)
 
 
 def check_version(memo: Memo, version: int | None) -> None:
@@ -159,7 +203,7 @@ def moved(memo: Memo, after: str, pending_role: str | None, now: datetime) -> di
 def write_memo(session: Session, memo: Memo, changes: dict[str, Any]) -> None:
     """Store ``changes`` to the locked memo's columns and set them on ``memo`` as stored:
     the one way a verb writes a memo."""
-    writing_connection(session).execute(_UPDATE_MEMO, {"locked_memo_id": memo.id, **changes})
+    _UPDATE_MEMO.rows(session, {"locked_memo_id": memo.id, **changes})
     for name, value in changes.items():
         set_committed_value(memo, name, value)
 

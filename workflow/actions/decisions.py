@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Decision, Memo, MemoRouteRole, Opinion, User
-from models.db import writing_connection
 from workflow import action_table, clock, register
 from workflow.action_table import (
     Action,
@@ -44,12 +43,13 @@ from workflow.errors import AlreadyDecided, NotAllowed, ValidationFailed
 from workflow.machine import fire
 from workflow.opinion_record import OpinionRecord
 from workflow.permissions import check_admin, check_author, check_step_actor, memo_route
+from workflow.prepared_writes import Prepared
 from workflow.route import Route
 from workflow.validation import check_text, normalise_newlines
 
 _OPINION = cast(Table, Opinion.__table__)
-_INSERT_OPINION = insert(_OPINION).returning(_OPINION.c.id)
-_INSERT_ROUTE_ROLE = insert(cast(Table, MemoRouteRole.__table__))
+_INSERT_OPINION = Prepared(insert(_OPINION).returning(_OPINION.c.id), by_keys=True)
+_INSERT_ROUTE_ROLE = Prepared(insert(cast(Table, MemoRouteRole.__table__)), by_keys=True)
 _DECISIONS = tuple(d.value for d in Decision)
 
 
@@ -175,8 +175,8 @@ def _move(
         # The first submission: number, date and the route the memo will follow.
         changes |= register.issue_number(session, memo)
         changes["route_snapshot"] = route.as_data()
-        writing_connection(session).execute(
-            _INSERT_ROUTE_ROLE,
+        _INSERT_ROUTE_ROLE.many(
+            session,
             [
                 {"memo_id": memo.id, "role": role, "organisation_id": memo.organisation_id}
                 for role in sorted(route.roles)
