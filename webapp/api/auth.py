@@ -11,7 +11,7 @@ from werkzeug.exceptions import Unauthorized
 
 from models import User
 from webapp.db import db_session
-from workflow.accounts import user_for_token
+from workflow.accounts import Reader, load_user, reader_for_token
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,16 +36,30 @@ def token_required(view: F) -> F:
     return cast(F, wrapper)
 
 
-def current_api_user() -> User | None:
-    """The active user of the request's bearer token, looked up once per request (the
-    idempotency check before the view needs it too), or None."""
-    if "api_user" not in g:
+def current_api_user() -> Reader | None:
+    """Who sends the request, by its bearer token (a valid, unrevoked token of an active
+    user), looked up once per request (the idempotency check before the view needs it
+    too), or None: a row, which is all that reading views need (``api_reader``)."""
+    if "api_reader" not in g:
         token = bearer_token()
-        g.api_user = user_for_token(db_session(), token) if token else None
-    user: User | None = g.api_user
-    return user
+        g.api_reader = reader_for_token(db_session(), token) if token else None
+    reader: Reader | None = g.api_reader
+    return reader
+
+
+def api_reader() -> Reader:
+    """The caller of a ``token_required`` view, as a row."""
+    reader: Reader = g.api_reader
+    return reader
 
 
 def api_user() -> User:
-    user: User = g.api_user
+    """The caller of a ``token_required`` view, as the user the workflow's verbs take
+    (loaded on first use)."""
+    user: User | None = g.get("api_user")
+    if user is None:
+        user = load_user(db_session(), api_reader().id)
+        if user is None or not user.active:  # deactivated since the token was checked
+            raise Unauthorized()
+        g.api_user = user
     return user

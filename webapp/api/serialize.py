@@ -45,6 +45,24 @@ def memo_summary_json(memo: Memo | MemoHeading) -> dict[str, Any]:
     }
 
 
+def heading_row_json(row: tuple[Any, ...]) -> dict[str, Any]:
+    """``memo_summary_json`` of a row of workflow.queries.inbox_rows, read straight from
+    the row (the API inbox builds no heading object)."""
+    (id_, number, date_, state, version, subject, urgency, secrecy, updated_at) = row[:9]
+    return {
+        "id": id_,
+        "number": number,
+        "date": date_.isoformat() if date_ else None,
+        "state": state,
+        "version": version,
+        "subject": subject,
+        "urgency": urgency,
+        "secrecy": secrecy,
+        "author": {"name": row[9], "position": row[10]},
+        "updated_at": iso_utc(updated_at),
+    }
+
+
 def memo_json(memo: Memo, viewer: User) -> dict[str, Any]:
     route = memo_route(memo)
     step = route.step_for_state(memo.state)
