@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from webapp.errors import language
 
@@ -68,6 +70,12 @@ def _page_translations() -> Any:
     return found
 
 
+def _translations(context: Context) -> Any:
+    """The translations of the page a template renders (found once, by ``_language``)."""
+    found = context.get("page_translations")
+    return found if found is not None else _page_translations()
+
+
 def current_language() -> str:
     """The language of the page being rendered (``th`` or ``en``)."""
     return select_locale()
@@ -80,13 +88,15 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     # The templates' _() as Flask-Babel installs it, but with the request's translations
     # looked up once per request instead of on every call (Flask-Babel finds the context,
-    # the locale and the domain each time: 8 µs a call, about 40 calls on the inbox page).
+    # the locale and the domain each time: 8 µs a call, about 40 calls on the inbox page),
+    # and read from the template's context (``_language`` puts them there) rather than
+    # through ``g``, a context-local proxy, on each call.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: _page_translations().ugettext(s),
-        ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n),
+        gettext=pass_context(lambda c, s: _translations(c).ugettext(s)),
+        ngettext=pass_context(lambda c, s, p, n: _translations(c).ungettext(s, p, n)),
         newstyle=True,
-        pgettext=lambda c, s: _page_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
+        pgettext=pass_context(lambda c, x, s: _translations(c).upgettext(x, s)),
+        npgettext=pass_context(lambda c, x, s, p, n: _translations(c).unpgettext(x, s, p, n)),
     )
     app.after_request(_remember_language)
 
@@ -94,6 +104,7 @@ def init_app(app: Flask) -> None:
     def _language() -> dict[str, object]:
         return {
             "page_language": current_language(),
+            "page_translations": _page_translations(),
             "languages": LANGUAGES,
             "language_url": language_url,
         }
