@@ -84,9 +84,22 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = 
 }
 
 
+# gunicorn (``memoflow serve``) reads a request line of at most 4094 bytes and answers a
+# longer one itself, before memoflow sees it. Queries within the documented lengths fit.
+REQUEST_LINE_TOO_LONG: dict[str, Any] = {
+    "description": (
+        "URI Too Long: the request line (method, path and query) is longer than the server"
+        " reads (4094 bytes), answered by the web server (gunicorn) as an HTML page."
+        " Queries within the documented lengths always fit."
+    ),
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+
+
 class ContractPlugin(BasePlugin):  # type: ignore[misc]
     """Adds to every operation of the document what applies across the API: the
-    Idempotency-Key header on each POST, and the links of ``LINKS``."""
+    Idempotency-Key header on each POST, the server's 414 where a query can be long,
+    and the links of ``LINKS``."""
 
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
@@ -96,6 +109,8 @@ class ContractPlugin(BasePlugin):  # type: ignore[misc]
         for method, operation in operations.items():
             if method == "post":
                 operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY_PARAMETER))
+            if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+                operation.setdefault("responses", {})["414"] = dict(REQUEST_LINE_TOO_LONG)
             for status, response in operation.get("responses", {}).items():
                 links = LINKS.get((method, path.removeprefix(PREFIX), str(status)))
                 if links and isinstance(response, dict):
