@@ -86,6 +86,16 @@ def web_login(base: str, username: str, password: str) -> str:
     if response.status != 302:
         raise RuntimeError(f"login as {username} failed ({response.status})")
     cookies.load(response.getheader("Set-Cookie") or "")
+    # The first page after signing in shows the welcome message and takes it out of the
+    # session, as a browser's does: a load replaying the cookie must not carry it.
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request(
+        "GET", "/", headers={"Cookie": "; ".join(f"{k}={v.value}" for k, v in cookies.items())}
+    )
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    cookies.load(response.getheader("Set-Cookie") or "")
     return "; ".join(f"{k}={v.value}" for k, v in cookies.items())
 
 

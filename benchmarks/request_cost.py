@@ -7,7 +7,10 @@ JSON API and as HTML pages, for one or more checkouts side by side.
 By default each request is timed in-process (CPU time), with no server, network or load
 generator around it: what table b's throughput is made of. ``--callgrind`` counts
 instructions instead (SQLite only); ``--http`` serves each checkout with ``memoflow serve
---workers 4`` and loads the inboxes at 32 connections with wrk, as table b does.
+--workers 4`` and loads the inboxes at 32 connections with wrk, as table b does. Each way
+measures a bare Flask hello beside them in the same run, the yardstick of issue 19's
+targets (the inbox at most 3x the hello's instructions; served, at least 0.3x its rate
+and at most 3x its p99).
 
 The office (SIZE memos of history, 100 waiting for the head of office, 20 officers) is a
 SQLite file under ``--workdir`` (the temporary directory), or a schema of the PostgreSQL
@@ -27,6 +30,7 @@ the machine is doing.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -43,8 +47,11 @@ REPO = Path(__file__).resolve().parent.parent
 # shadow the standard library's http, which werkzeug imports.
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != REPO / "benchmarks"]
 WAITING = 100  # memos waiting for the head of office
-# (name, path, who): the head of office's inbox and list; "html" signs in with a cookie.
+HELLO = "GET / (bare Flask hello)"
+# (name, path, who): the yardstick, then the head of office's inbox and list; "html" signs
+# in with a cookie, "hello" is a bare Flask app (benchmarks.hello's) in the same process.
 REQUESTS = [
+    (HELLO, "/", "hello"),
     ("GET /api/v1/inbox", "/api/v1/inbox", "api"),
     ("GET / (inbox page, HTML)", "/", "html"),
     ("GET /api/v1/memos (list)", "/api/v1/memos", "api"),
@@ -108,26 +115,41 @@ def measure(
     signed_in = browser.post("/login", data={"username": "head", "password": office["password"]})
     if signed_in.status_code != 302:
         raise RuntimeError("could not sign in as the head of office")
+    # The first page after signing in shows (and takes out of the session) the welcome
+    # message: every measured request replays one cookie, which must not hold it.
+    browser.get("/")
     session_cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
     assert session_cookie is not None
     cookie = f"{session_cookie.key}={session_cookie.value}"
-    headers = {"api": {"Authorization": f"Bearer {office['token']}"}, "html": {"Cookie": cookie}}
+    headers = {
+        "api": {"Authorization": f"Bearer {office['token']}"},
+        "html": {"Cookie": cookie},
+        "hello": {},
+    }
+    from benchmarks.hello import app as hello_app
+
     results: dict[str, float] = {}
     wanted = REQUESTS if only is None else [REQUESTS[only]]
     for name, path, who in wanted:
         environ = EnvironBuilder(
             path=path, headers=headers[who], environ_base=browser.environ_base
         ).get_environ()
+        served = hello_app if who == "hello" else app
 
-        def call(environ: dict[str, Any] = environ, path: str = path) -> None:
+        def call(environ: dict[str, Any] = environ, path: str = path, served: Any = served) -> None:
             statuses: list[str] = []
             request = dict(environ, **{"wsgi.input": BytesIO(b"")})
-            b"".join(app(request, lambda status, _headers, _exc=None: statuses.append(status)))
+            b"".join(served(request, lambda status, _headers, _exc=None: statuses.append(status)))
             if not statuses[0].startswith("200"):
                 raise RuntimeError(f"{path}: {statuses[0]}")
 
         for _ in range(30):
             call()
+        # What start-up and the warm-up left on the heap stays alive: frozen, it is not
+        # walked by the collector's full passes, whose falling among the measured
+        # requests or not swung a count by a tenth of a hello's instructions per request.
+        gc.collect()
+        gc.freeze()
         means = []
         for _ in range(rounds):
             started = time.process_time()
@@ -157,6 +179,18 @@ def load_served(code: Path, office: dict[str, str], seconds: float) -> dict[str,
             http.load(server.base, wanted, seconds=1)  # warm-up
             results[name] = http.load(server.base, wanted, seconds=seconds)
     return results
+
+
+def load_hello(seconds: float) -> Any:
+    """The bare Flask hello (benchmarks.hello) behind the same gunicorn settings, at 32
+    connections: the yardstick of ``load_served``."""
+    from benchmarks import http
+
+    home = Path(tempfile.mkdtemp(prefix="memoflow_cost_"))
+    with http.hello_server(home / "hello.log") as server:
+        wanted = [http.Request("GET", "/", {})]
+        http.load(server.base, wanted, seconds=1)  # warm-up
+        return http.load(server.base, wanted, seconds=seconds)
 
 
 def _child(
@@ -194,6 +228,11 @@ def main() -> None:
     mode.add_argument("--http", action="store_true", help="serve and load (table b's way)")
     parser.add_argument("--seconds", type=float, default=10, help="each load, with --http")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument(
+        "--which",
+        help="with --callgrind: only the requests whose name holds one of these"
+        " comma-separated texts (e.g. 'api/v1/inbox,inbox page'); the hello always",
+    )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--office", help=argparse.SUPPRESS)
     parser.add_argument("--only", type=int, help=argparse.SUPPRESS)
@@ -207,45 +246,66 @@ def main() -> None:
     if options.callgrind and options.postgres:
         parser.error("--callgrind counts SQLite only (a PostgreSQL server's work is elsewhere)")
     codes = [path.resolve() for path in (options.code or [REPO])]
+    texts = options.which.split(",") if options.which else [""]
+    chosen = [
+        index
+        for index, (name, _path, _who) in enumerate(REQUESTS)
+        if name == HELLO or any(text in name for text in texts)
+    ]
     office = build_office(options.workdir, options.size, options.postgres)
     if options.http:
         print(f"{office['label']}, {options.size:,} memos; memoflow serve --workers 4, ", end="")
-        print("32 connections, head of office\n")
-        print("| run | checkout | request | req/s | p50 ms | p99 ms | failed |")
-        print("|---|---|---|---|---|---|---|")
+        print("32 connections, head of office; the bare Flask hello behind the same gunicorn")
+        print("settings (benchmarks.hello) in each run\n")
+        print("| run | checkout | request | req/s | p50 ms | p99 ms | failed ", end="")
+        print("| ÷ hello | p99 ÷ hello |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for run in range(1, 4):
+            hello = load_hello(options.seconds)
+            print(
+                f"| {run} | | {HELLO} | {hello.rate:,.0f} | {hello.p50_ms:.1f} "
+                f"| {hello.p99_ms:.1f} | {hello.failed} | | |",
+                flush=True,
+            )
             for code in codes:
                 for name, load in load_served(code, office, options.seconds).items():
                     print(
                         f"| {run} | {code} | {name} | {load.rate:,.0f} | {load.p50_ms:.1f} "
-                        f"| {load.p99_ms:.1f} | {load.failed} |",
+                        f"| {load.p99_ms:.1f} | {load.failed} | {load.rate / hello.rate:.2f} "
+                        f"| {load.p99_ms / hello.p99_ms:.1f} |",
                         flush=True,
                     )
         return
     print(f"{office['label']}, {options.size:,} memos; one request in-process, head of office\n")
     if options.callgrind:
-        print("| checkout | request | instructions per request |")
-        print("|---|---|---|")
+        print("| checkout | request | instructions per request | ÷ hello |")
+        print("|---|---|---|---|")
         for code in codes:
-            for index, (name, _path, _who) in enumerate(REQUESTS):
+            hello = 0.0
+            for index in chosen:
                 # One request kind per child: REQUESTS[index] only.
                 counts = [
                     _child(code, office, requests, 1, valgrind=True, only=index)
                     for requests in (options.requests, 4 * options.requests)
                 ]
                 per_request = (counts[1] - counts[0]) / (3 * options.requests)
-                print(f"| {code} | {name} | {per_request / 1e6:.2f} M |", flush=True)
+                name = REQUESTS[index][0]
+                hello = per_request if name == HELLO else hello
+                ratio = f"{per_request / hello:.1f}" if hello and name != HELLO else ""
+                print(f"| {code} | {name} | {per_request / 1e6:.2f} M | {ratio} |", flush=True)
         return
     rounds: dict[Path, list[dict[str, float]]] = {code: [] for code in codes}
     for _ in range(3):
         for code in codes:
             rounds[code].append(_child(code, office, options.requests, options.rounds, False))
-    print("| checkout | request | CPU ms per request (median of 3 runs) |")
-    print("|---|---|---|")
+    print("| checkout | request | CPU ms per request (median of 3 runs) | ÷ hello |")
+    print("|---|---|---|---|")
     for code in codes:
+        hello = statistics.median(run[HELLO] for run in rounds[code])
         for name, _path, _who in REQUESTS:
             value = statistics.median(run[name] for run in rounds[code])
-            print(f"| {code} | {name} | {value:.2f} |")
+            ratio = f"{value / hello:.1f}" if name != HELLO else ""
+            print(f"| {code} | {name} | {value:.2f} | {ratio} |")
 
 
 if __name__ == "__main__":
