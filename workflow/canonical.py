@@ -21,7 +21,12 @@ def canonical_json(obj: Any) -> str:
 
 
 def sha256_of(obj: Any) -> str:
-    return hashlib.sha256(canonical_json(obj).encode("utf-8")).hexdigest()
+    return sha256_hex(canonical_json(obj))
+
+
+def sha256_hex(encoded: str) -> str:
+    """The hash of a canonical encoding already made (``canonical_json``)."""
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
 def format_utc(stored_utc: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from models import Memo, Opinion
-from workflow.canonical import format_utc, sha256_of
+from workflow.canonical import canonical_json, format_utc, sha256_hex, sha256_of
 
 CONTENT_FIELDS = (
     "unit",
@@ -48,6 +48,12 @@ def document_hash(memo: Memo) -> str:
     return sha256_of(memo_document(memo))
 
 
+def encoded_document(memo: Memo) -> str:
+    """The memo's document in the canonical encoding: ``document_hash`` hashes it, and
+    ``decision_hash`` takes it instead of encoding the document again."""
+    return canonical_json(memo_document(memo))
+
+
 def opinion_record(opinion: Opinion) -> dict[str, Any]:
     return {
         "round": opinion.round,
@@ -70,10 +76,12 @@ def decision_hash(
     round_: int,
     before_opinion_id: int | None = None,
     document: dict[str, Any] | None = None,
+    encoded: str | None = None,
 ) -> str:
     """Hash of what a decision in ``round_`` decided on: the document and the opinions of
     that round written before it (all of them when ``before_opinion_id`` is None).
-    ``document`` is ``memo_document(memo)`` when the caller has it already."""
+    ``document`` is ``memo_document(memo)``, or ``encoded`` its ``encoded_document``, when
+    the caller has it already."""
     earlier = [
         opinion_record(opinion)
         for opinion in sorted(memo.opinions, key=lambda o: o.id)
@@ -81,6 +89,11 @@ def decision_hash(
         and opinion.id is not None
         and (before_opinion_id is None or opinion.id < before_opinion_id)
     ]
-    if document is None:
-        document = memo_document(memo)
-    return sha256_of({"document": document, "round": round_, "opinions": earlier})
+    if encoded is None:
+        if document is None:
+            document = memo_document(memo)
+        return sha256_of({"document": document, "round": round_, "opinions": earlier})
+    # The same canonical encoding, the document's already made: the keys sorted
+    # (document, opinions, round), no whitespace.
+    decided = f'{{"document":{encoded},"opinions":{canonical_json(earlier)},"round":{round_:d}}}'
+    return sha256_hex(decided)

@@ -79,6 +79,20 @@ def _compile(statement: Any, dialect: Dialect, keys: tuple[str, ...] | None) -> 
     )
 
 
+# Where the session's writing connection is kept between statements (Session.info).
+_CONNECTION = "memoflow.writing_connection"
+
+
+def transaction_connection(session: Session) -> Connection:
+    """The session's writing connection (``models.db.writing_connection``), asked of the
+    session once per transaction: a session's transaction keeps its connection until it
+    ends, and its end closes it (the next transaction gets another)."""
+    held: Connection | None = session.info.get(_CONNECTION)
+    if held is None or held.closed or not held.in_transaction():
+        held = session.info[_CONNECTION] = writing_connection(session)
+    return held
+
+
 class Prepared:
     """A statement compiled once per dialect (and per set of value keys, for an INSERT or
     UPDATE whose columns are the values given, as ``Connection.execute`` compiles it);
@@ -98,7 +112,7 @@ class Prepared:
         return found
 
     def rows(self, session: Session, values: Mapping[str, Any]) -> list[Row]:
-        connection = writing_connection(session)
+        connection = transaction_connection(session)
         keys = tuple(sorted(values)) if self.by_keys else None
         compiled = self._compiled.get((connection.dialect, keys)) or self.compiled(
             connection.dialect, keys
@@ -124,7 +138,7 @@ class Prepared:
         driver's ``executemany``."""
         if not rows:
             return
-        connection = writing_connection(session)
+        connection = transaction_connection(session)
         keys = tuple(sorted(rows[0])) if self.by_keys else None
         compiled = self._compiled.get((connection.dialect, keys)) or self.compiled(
             connection.dialect, keys

@@ -43,18 +43,18 @@ _UPDATE_MEMO = Prepared(
 
 
 def insert_as_stored(
-    session: Session, statement: Prepared, instance: Any, row: dict[str, Any] | None = None
-) -> None:
-    """Insert ``instance``'s values with ``statement`` (an INSERT ... RETURNING id) and add
-    it to the session as a stored object: its id set, nothing left for a flush to write.
-    ``row`` is what to insert when the caller has it already (every column but the id)."""
-    if row is None:
-        table = cast(Any, statement.statement).table
-        row = {column.key: getattr(instance, column.key) for column in table.c}
-        row.pop("id")
-    instance.id = statement.one(session, row)[0]
-    make_transient_to_detached(instance)
-    session.add(instance)
+    session: Session,
+    statement: Prepared,
+    kind: type[Any],
+    values: dict[str, Any],
+    row: dict[str, Any] | None = None,
+) -> Any:
+    """Insert a ``kind`` row of ``values`` (every column but the id) with ``statement``
+    (an INSERT ... RETURNING id) and return it as a stored object in the session: its id
+    set, nothing left for a flush to write. ``row``: what to insert, when that is not all
+    of ``values`` (a column left out takes its SQL default)."""
+    stored_id = statement.one(session, values if row is None else row)[0]
+    return as_stored(session, kind, {**values, "id": stored_id})
 
 
 def as_stored(session: Session, kind: type[Any], values: dict[str, Any]) -> Any:
@@ -218,9 +218,9 @@ def record(
     details: dict[str, Any] | None = None,
     content_hash: str | None = None,
 ) -> None:
-    """Flush the change and append its event to the organisation's audit chain
-    (``content_hash``: the memo's document hash, when the caller has it already)."""
-    session.flush()
+    """Append the change's event to the organisation's audit chain, after flushing what
+    the session holds unwritten, if anything (``content_hash``: the memo's document hash,
+    when the caller has it already)."""
     audit.append_event(
         session,
         organisation_id=memo.organisation_id,

@@ -37,8 +37,8 @@ from workflow.actions.core import (
     record,
     write_memo,
 )
-from workflow.canonical import sha256_of
-from workflow.content import decision_hash, memo_document
+from workflow.canonical import sha256_hex
+from workflow.content import decision_hash, encoded_document
 from workflow.errors import AlreadyDecided, NotAllowed, ValidationFailed
 from workflow.machine import fire
 from workflow.opinion_record import OpinionRecord
@@ -221,9 +221,8 @@ def _refuse_second_decision(memo: Memo, actor: User, error: NotAllowed) -> None:
 
 def _write_opinion(session: Session, memo: Memo, values: dict[str, Any]) -> Opinion:
     """Insert the opinion and add it to ``memo.opinions`` as a stored object."""
-    opinion = Opinion(**values)
     try:
-        insert_as_stored(session, _INSERT_OPINION, opinion, values)
+        opinion: Opinion = insert_as_stored(session, _INSERT_OPINION, Opinion, values)
     except IntegrityError as error:
         # The named unique constraint is the last line of defence against a double decision.
         raise AlreadyDecided("this step was already decided in this round") from error
@@ -258,7 +257,7 @@ def _decide(
         raise AlreadyDecided("this step was already decided in this round")
     round_ = memo.round
     # The document is encoded once, for the decision hash and for the audit event.
-    document = memo_document(memo)
+    document = encoded_document(memo)
     route = memo_route(memo)
     before, after, pending_role = _next_state(memo, spec, route, target)
     _check_guards(session, memo, actor, spec, route, target)
@@ -277,7 +276,7 @@ def _decide(
             capacity=standing.capacity,
             acting_for=step.title if standing.authorisation else None,
             order_ref=standing.order_ref,
-            content_hash=decision_hash(memo, round_, document=document),
+            content_hash=decision_hash(memo, round_, encoded=document),
         )
         _write_opinion(session, memo, made.row(memo.id, now))
         details = made.event_details()
@@ -295,6 +294,6 @@ def _decide(
         (before, after),
         opinion=opinion,
         details=details,
-        content_hash=sha256_of(document),
+        content_hash=sha256_hex(document),
     )
     return memo

@@ -101,10 +101,9 @@ def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
         "updated_at": now,
         **cleaned,
     }
-    memo = Memo(**values)
     # Columns left NULL are left out: a JSON column given None would store JSON null.
     row = {name: value for name, value in values.items() if value is not None}
-    insert_as_stored(session, _INSERT_MEMO, memo, row)
+    memo: Memo = insert_as_stored(session, _INSERT_MEMO, Memo, values, row)
     set_committed_value(memo, "organisation", actor.organisation)
     set_committed_value(memo, "author", actor)
     # A new memo has neither: saying so spares the audit event's document hash a query
