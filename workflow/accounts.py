@@ -26,7 +26,7 @@ from models import ADMIN_ROLE, ApiToken, Organisation, SignIn, User
 from models.user import new_session_nonce
 from workflow import audit, clock
 from workflow.errors import NotAllowed, NotFound, ValidationFailed
-from workflow.prepared import Prepared
+from workflow.prepared import Prepared, Row
 from workflow.route import Route, default_route
 from workflow.validation import check_text
 
@@ -139,17 +139,20 @@ def add_user(
     return user
 
 
-# A user by id, by a statement built once: ``Session.get`` builds its statement and cache
-# key on every call (0.36 against 0.28 ms for a transaction that loads a user,
-# benchmarks/RESULTS.md, seventh pass). The benchmarks' clients load their actor with it;
-# a signed-in page loads its user with its sign-in (``signed_in_user``), an API request
-# with its token (``user_for_token``).
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
+# A user by id (``load_user``), or with a live sign-in (``signed_in_user``), as every
+# page and verb needs them: one statement each, compiled once (workflow.prepared), reads
+# the user and their organisation, and the two are put in the session as the stored
+# objects they are. Through the ORM's query machinery (a select built once) the user
+# loader alone was about a tenth of the inbox page's instructions (issue 19); ``Session.get``
+# builds its statement on every call as well.
 def load_user(session: Session, user_id: int) -> User | None:
     """The user with this id (active or not) with their organisation, or None."""
-    return session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
+    held = session.identity_map.get(identity_key(User, user_id))
+    if held is not None:
+        user: User = held
+        return user
+    statements = _user_statements()
+    return _user_of(session, statements, statements.by_id.first(session, {"user_id": user_id}))
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -193,33 +196,32 @@ def start_sign_in(session: Session, user: User, lifetime: timedelta) -> str:
     return key
 
 
-# Every signed-in page starts here: one statement, compiled once (workflow.prepared),
-# finds the user of a live sign-in (the session cookie's user id and key) with their
-# organisation, and the two are put in the session as the stored objects they are. Loaded
-# through the ORM's query machinery they were about a tenth of the inbox page's
-# instructions (issue 19).
+@dataclass(frozen=True)
+class _UserStatements:
+    by_id: Prepared
+    signed_in: Prepared
+    user_keys: list[str]  # the attributes the columns fill: the user's, then the organisation's
+    organisation_keys: list[str]
+
+
 @cache
-def _signed_in_statement() -> tuple[Prepared, list[str], list[str]]:
-    """The statement and the attributes its columns fill: the user's, then the
-    organisation's."""
-    users, organisations = inspect(User), inspect(Organisation)
-    user_columns = [(a.key, a.columns[0]) for a in users.column_attrs]
-    organisation_columns = [(a.key, a.columns[0]) for a in organisations.column_attrs]
-    statement = (
+def _user_statements() -> _UserStatements:
+    user_columns = [(a.key, a.columns[0]) for a in inspect(User).column_attrs]
+    organisation_columns = [(a.key, a.columns[0]) for a in inspect(Organisation).column_attrs]
+    with_organisation = (
         select(*[c for _, c in user_columns], *[c for _, c in organisation_columns])
         .select_from(User)
         .join(Organisation, Organisation.id == User.organisation_id)
-        .join(SignIn, SignIn.user_id == User.id)
-        .where(
-            User.id == bindparam("user_id"),
-            SignIn.key_sha256 == bindparam("key_sha256"),
-            SignIn.created_at >= bindparam("oldest"),
-        )
+        .where(User.id == bindparam("user_id"))
     )
-    return (
-        Prepared(statement),
-        [key for key, _ in user_columns],
-        [key for key, _ in organisation_columns],
+    signed_in = with_organisation.join(SignIn, SignIn.user_id == User.id).where(
+        SignIn.key_sha256 == bindparam("key_sha256"), SignIn.created_at >= bindparam("oldest")
+    )
+    return _UserStatements(
+        by_id=Prepared(with_organisation),
+        signed_in=Prepared(signed_in),
+        user_keys=[key for key, _ in user_columns],
+        organisation_keys=[key for key, _ in organisation_columns],
     )
 
 
@@ -236,28 +238,29 @@ def _stored(session: Session, kind: type[Any], values: dict[str, Any]) -> Any:
     return instance
 
 
+def _user_of(session: Session, statements: _UserStatements, row: Row | None) -> User | None:
+    """The user of a row of ``statements`` (with their organisation), or None."""
+    if row is None:
+        return None
+    count = len(statements.user_keys)
+    organisation_values = dict(zip(statements.organisation_keys, row[count:], strict=True))
+    organisation = _stored(session, Organisation, organisation_values)
+    user: User = _stored(session, User, dict(zip(statements.user_keys, row[:count], strict=True)))
+    if "organisation" not in instance_state(user).dict:
+        set_committed_value(user, "organisation", organisation)
+    return user
+
+
 def signed_in_user(session: Session, user_id: int, key: str, lifetime: timedelta) -> User | None:
     """The user (active or not) of a sign-in started less than ``lifetime`` ago and not
     ended, or None."""
-    statement, user_keys, organisation_keys = _signed_in_statement()
+    statements = _user_statements()
     found = {
         "user_id": user_id,
         "key_sha256": token_digest(key),
         "oldest": clock.utcnow_naive() - lifetime,
     }
-    row = statement.first(session, found)
-    if row is None:
-        return None
-    held = session.identity_map.get(identity_key(User, user_id))
-    if held is not None:
-        user: User = held
-        return user
-    count = len(user_keys)
-    organisation_values = dict(zip(organisation_keys, row[count:], strict=True))
-    organisation = _stored(session, Organisation, organisation_values)
-    user = _stored(session, User, dict(zip(user_keys, row[:count], strict=True)))
-    set_committed_value(user, "organisation", organisation)
-    return user
+    return _user_of(session, statements, statements.signed_in.first(session, found))
 
 
 def end_sign_in(session: Session, user: User, key: str) -> None:
