@@ -30,20 +30,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from config import Config
 from tests.conftest import ApiClient
+from tests.openapi_fuzz import auth_placement, excluded_checks, fresh_key
 
 MAX_EXAMPLES = int(os.environ.get("MEMOFLOW_FUZZ_EXAMPLES", "25"))
-# Where validity depends on more than the request's shape, no OpenAPI schema can say it,
-# and a schema-valid request may rightly get a 422: an upload's contents must match its
-# name (workflow.files); an authorisation names a user and a step that must exist. There
-# "valid data is accepted" is not checked; every other check is.
-BEYOND_THE_SCHEMA = {
-    ("POST", "/api/v1/memos/{memo_id}/attachments"),
-    ("POST", "/api/v1/acting"),
-}
 
 pytestmark = pytest.mark.slow
 
@@ -90,11 +82,9 @@ def test_api_conforms_to_its_openapi_document(
     app, token = fuzz_target
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operation = schema[path][method]
-    headers = {"Authorization": f"Bearer {token}"}
+    in_case, in_call = auth_placement(token, mode)
 
-    # The token goes into the strategy, not the call: a negative case may then still be
-    # about the header (a missing or broken token), and gets its 401.
-    @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
+    @given(case=operation.as_strategy(generation_mode=mode, headers=in_case))
     @settings(
         max_examples=MAX_EXAMPLES,
         deadline=None,
@@ -103,8 +93,8 @@ def test_api_conforms_to_its_openapi_document(
         suppress_health_check=list(HealthCheck),
     )
     def check(case: Any) -> None:
-        excluded = [positive_data_acceptance] if (method, path) in BEYOND_THE_SCHEMA else []
-        case.call_and_validate(excluded_checks=excluded)
+        fresh_key(case)
+        case.call_and_validate(headers=in_call, excluded_checks=excluded_checks(method, path, mode))
 
     try:
         check()

@@ -14,9 +14,8 @@ runs it, in about a minute): ``MEMOFLOW_FUZZ_EXAMPLES`` examples per operation a
 from __future__ import annotations
 
 import os
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,8 +31,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
+from tests.openapi_fuzz import auth_placement, excluded_checks, fresh_key
 from tests.served.server import ServedStack, database_of_its_own, serve
 
 pytestmark = pytest.mark.slow
@@ -44,18 +43,6 @@ SCENARIO_STEPS = 8
 # A PDF is rendered by Chromium while the fuzzer keeps both cores busy.
 TIMEOUT_S = 60
 USERS = ("officer", "mayor")
-# Where a request's validity depends on more than its shape, no OpenAPI schema can say it,
-# and a request the document allows may rightly get a 422: an upload's contents must match
-# its name (workflow.files); an authorisation names a user and a step that must exist;
-# an action needs what the memo's state and contents allow (submit needs the memo's facts
-# and proposal filled in, endorse an opinion — the document says so in words). There
-# "valid data is accepted" is not checked; every other check is.
-BEYOND_THE_SCHEMA = {
-    ("POST", "/api/v1/memos/{memo_id}/attachments"),
-    ("POST", "/api/v1/memos/{memo_id}/actions"),
-    ("POST", "/api/v1/acting"),
-}
-KEY = "Idempotency-Key"
 
 
 @pytest.fixture(scope="module")
@@ -120,30 +107,6 @@ def schema(stack: ServedStack) -> Any:
     return schemathesis.openapi.from_url(f"{stack.url}/api/v1/openapi.json", config=config)
 
 
-def is_valid_key(value: object) -> bool:
-    """What the document allows for Idempotency-Key (1–255 characters, not blank)."""
-    return isinstance(value, str) and 1 <= len(value) <= 255 and bool(value.strip())
-
-
-def fresh_key(case: Any) -> None:
-    """A new Idempotency-Key for a case whose generated key is valid. Generated keys repeat
-    ("0", "00" ...) with different bodies, which the server rightly refuses (422
-    idempotency_key_reused); a client means one key per request. An invalid generated key
-    (a negative case about the header) is sent as generated."""
-    if case.headers and KEY in case.headers and is_valid_key(case.headers[KEY]):
-        case.headers[KEY] = str(uuid.uuid4())
-
-
-def excluded_checks(method: str, path: str, mode: GenerationMode) -> list[Callable[..., Any]]:
-    excluded = []
-    if (method.upper(), path) in BEYOND_THE_SCHEMA:
-        excluded.append(positive_data_acceptance)
-    if mode == GenerationMode.NEGATIVE:
-        # The token is part of the case there (see below); the positive runs check auth.
-        excluded.append(ignored_auth)
-    return excluded
-
-
 def operations(schema: Any) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]
 
@@ -153,12 +116,7 @@ def operations(schema: Any) -> list[Any]:
 def test_every_operation_conforms_to_the_document(
     schema: Any, tokens: dict[str, str], stack: ServedStack, user: str, mode: GenerationMode
 ) -> None:
-    # Positive cases: the token is the caller's, given to each call, and Schemathesis also
-    # sends each request without it and with a broken one, expecting 401. Negative cases:
-    # the token is part of the case, so that a case about the header (no token, a broken
-    # one) is sent as generated and gets its 401.
-    auth = {"Authorization": f"Bearer {tokens[user]}"}
-    in_case, in_call = (auth, None) if mode == GenerationMode.NEGATIVE else (None, auth)
+    in_case, in_call = auth_placement(tokens[user], mode)
     failures: list[str] = []
     answered: Counter[tuple[str, int]] = Counter()
     for operation in operations(schema):
