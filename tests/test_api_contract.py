@@ -63,6 +63,7 @@ def test_patch_without_a_body_is_refused_as_the_document_says(
     assert no_body.status_code == 422, no_body.get_json()
     assert no_body.get_json()["error"]["code"] == "validation_failed"
     assert set(no_body.get_json()["error"]["fields"]) == {"body"}
+    assert "ข้อมูลที่ส่งมา (JSON) จำเป็นต้องกรอก" in no_body.get_json()["error"]["message"]
 
     # A body that is not JSON is not an empty JSON object either.
     as_form = api.client.patch(path, data={"subject": "เรื่องใหม่"}, headers=api.headers("officer"))

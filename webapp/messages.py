@@ -185,6 +185,7 @@ FIELD_LABELS_TH = {
     "action": "การดำเนินการ",
     "version": "ฉบับ",
     "file": "ไฟล์",
+    "body": "ข้อมูลที่ส่งมา (JSON)",
     "reason": "เหตุผล",
     "emblem": "ตราครุฑ",
     "password": "รหัสผ่าน",
