@@ -9,6 +9,7 @@ the schema declares, the body has.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from io import BytesIO
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from models import Organisation
 from tests.conftest import PASSWORD, SEED_MEMO, ApiClient, Office
 from webapp.api.schemas import MemoPageSchema, MemoSchema
-from workflow import queries
+from workflow import accounts, acting, clock, queries
 
 
 def assert_documented(schema: ma.Schema, body: dict[str, Any], where: str = "body") -> None:
@@ -232,3 +233,47 @@ def test_inbox_query_compiles_with_its_values(office: Office) -> None:
     text = office.run(sql)
     assert f"memo.organisation_id = {office.organisation_id}" in text
     assert "memo.pending_role IN ('head_of_office')" in text
+
+
+# --- the API inbox's caller as a row ------------------------------------------------------
+
+
+def test_api_inbox_items_are_the_memos_own_summaries(api: ApiClient) -> None:
+    """The inbox writes its items straight from rows (serialize.heading_row_json): each
+    is what the memo's own JSON says of it (serialize.memo_summary_json)."""
+    _office_with_memos(api)
+    items = _json(api, "head", "/api/v1/inbox")["items"]
+    assert len(items) == 2
+    for item in items:
+        memo = _json(api, "head", f"/api/v1/memos/{item['id']}")
+        assert item == {key: memo[key] for key in item}
+
+
+def test_api_inbox_follows_an_authorisation_to_act(api: ApiClient) -> None:
+    """The API inbox finds its caller as a row (accounts.Reader) and, on a day when an
+    authorisation to act is in force, the roles they act for: the acting head of office
+    finds the absent permanent secretary's memo; the day after it ends, the holder does."""
+    office = api.office
+    with clock.frozen(datetime(2026, 11, 25, 5, 0, tzinfo=UTC)):  # noon in Bangkok
+        memo_id = office.submitted()
+        office.act("head", "endorse", memo_id, opinion="เห็นควรเสนอ")
+
+        def authorise(session: Session) -> None:
+            acting.add_authorisation(
+                session,
+                None,
+                accounts.only_organisation(session),
+                office.user(session, "head"),
+                "permanent_secretary",
+                "รักษาราชการแทน",
+                "คำสั่งที่ 1/2569",
+                date(2026, 11, 20),
+                date(2026, 11, 30),
+            )
+
+        office.run(authorise)
+        assert [m["id"] for m in _json(api, "head", "/api/v1/inbox")["items"]] == [memo_id]
+        assert _json(api, "palad", "/api/v1/inbox")["total"] == 0
+    with clock.frozen(datetime(2026, 12, 1, 5, 0, tzinfo=UTC)):
+        assert _json(api, "head", "/api/v1/inbox")["total"] == 0
+        assert [m["id"] for m in _json(api, "palad", "/api/v1/inbox")["items"]] == [memo_id]
