@@ -207,7 +207,9 @@ def _child(
         command += ["--only", str(only)]
     if valgrind:
         command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
-    env = os.environ | {"PYTHONPATH": str(code)}
+    # One hash seed for every child: with a random one, the hello's count swung between
+    # 0.28 and 0.40 M a request from run to run (0.32-0.33 M with this one).
+    env = os.environ | {"PYTHONPATH": str(code), "PYTHONHASHSEED": "0"}
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if completed.returncode != 0:
         raise RuntimeError(completed.stdout[-2000:] + completed.stderr[-2000:])
@@ -292,7 +294,7 @@ def main() -> None:
                 name = REQUESTS[index][0]
                 hello = per_request if name == HELLO else hello
                 ratio = f"{per_request / hello:.1f}" if hello and name != HELLO else ""
-                print(f"| {code} | {name} | {per_request / 1e6:.2f} M | {ratio} |", flush=True)
+                print(f"| {code} | {name} | {per_request / 1e6:.3f} M | {ratio} |", flush=True)
         return
     rounds: dict[Path, list[dict[str, float]]] = {code: [] for code in codes}
     for _ in range(3):
