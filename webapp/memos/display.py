@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import Flask, g
-from flask_babel import format_datetime, format_timedelta
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -118,11 +118,6 @@ def screen_datetime(value: datetime | None, organisation: Organisation) -> str:
     return str(format_datetime(value, "d MMM y, HH:mm"))
 
 
-def waited(since: datetime) -> str:
-    """How long something has waited, in words of the page's language ("3 วัน")."""
-    return format_timedelta(clock.utcnow_naive() - since, threshold=1.1)
-
-
 def file_size(size: int) -> str:
     if size < 1024:
         return _("%(n)s bytes", n=size)
@@ -195,7 +190,6 @@ def register(app: Flask) -> None:
         doc_datetime=doc_datetime,
         screen_datetime=screen_datetime,
         doc_day=doc_day,
-        waited=waited,
         file_size=file_size,
         may_write_memos=can_create_memo,
         URGENCIES=URGENCIES,
