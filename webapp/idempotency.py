@@ -21,6 +21,7 @@ The same key with another request (method, path, body) is refused with 422.
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass
 from typing import Any, cast
@@ -121,7 +122,9 @@ def fingerprint() -> str:
             if name not in UNASKED_FIELDS:
                 digest.update(f"f {name}={value}\n".encode())
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
-            contents = hashlib.file_digest(upload.stream, "sha256")
+            # werkzeug types the stream as IO[bytes]; what it is (a BytesIO, a spooled
+            # temporary file) reads into a buffer, as file_digest needs.
+            contents = hashlib.file_digest(cast(io.BufferedIOBase, upload.stream), "sha256")
             upload.stream.seek(0)
             digest.update(f"u {name}={upload.filename}:{contents.hexdigest()}\n".encode())
     else:

@@ -33,7 +33,7 @@ USER_FORM_FIELDS = ("full_name", "position", "role", "unit")
 
 
 def _admin() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 

@@ -96,7 +96,7 @@ REQUEST_LINE_TOO_LONG: dict[str, Any] = {
 }
 
 
-class ContractPlugin(BasePlugin):  # type: ignore[misc]
+class ContractPlugin(BasePlugin):
     """Adds to every operation of the document what applies across the API: the
     Idempotency-Key header on each POST, the server's 414 where a query can be long,
     and the links of ``LINKS``."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from io import BytesIO
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import missing
-from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from webapp.api.auth import F, api_reader, api_user, token_required
@@ -50,7 +50,9 @@ class BodyParser(FlaskParser):
         try:
             data = super().load_json(req, schema)
         except (RecursionError, ValueError) as error:
-            return self._handle_invalid_json_error(error, req)
+            # What webargs answers to a syntax error (_handle_invalid_json_error, which is
+            # typed for the decoder's own two exceptions only).
+            abort(400, exc=error, messages={"json": ["Invalid JSON body."]})
         if data is missing:
             if req.get_data(cache=True) and not is_json_request(req):
                 raise UnsupportedMediaType()
@@ -66,7 +68,7 @@ blp = Blueprint(
 )
 # Before any route is declared: @blp.arguments binds the parser when it decorates.
 blp.ARGUMENTS_PARSER = BodyParser()
-SECURITY = [{"bearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def _page_json(page: queries.Page) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def _read_response(data: dict[str, Any]) -> Response:
 
 @blp.route("/memos")
 class Memos(MethodView):
-    decorators = (token_required,)
+    decorators: ClassVar[list[Callable[..., Any]]] = [token_required]
 
     @blp.doc(security=SECURITY)
     @blp.arguments(MemoListQuerySchema, location="query")
@@ -115,7 +117,7 @@ class Memos(MethodView):
 
 @blp.route("/memos/<int:memo_id>")
 class MemoItem(MethodView):
-    decorators = (token_required,)
+    decorators: ClassVar[list[Callable[..., Any]]] = [token_required]
 
     @blp.doc(security=SECURITY)
     @blp.response(200, MemoSchema)

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from webapp.auth.views import bp
+from webapp.auth.views import bp, login
 from webapp.extensions import login_manager
 
 LIMITER_KEY = "memoflow.limiter"
@@ -64,4 +64,6 @@ def init_app(app: Flask) -> None:
     limiter.request_filter(_not_limited)
     app.extensions[LIMITER_KEY] = limiter
     limit_login = limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_failed_login)
-    app.view_functions["auth.login"] = limit_login(app.view_functions["auth.login"])
+    # The view itself, not app.view_functions' entry: that is typed as possibly async, and
+    # the limiter's decorator would then be typed as returning a coroutine function.
+    app.view_functions["auth.login"] = limit_login(login)

@@ -97,7 +97,7 @@ def logout() -> str | Response:
         return render_template("auth/logout.html", everywhere=request.args.get("everywhere") == "1")
     everywhere = request.form.get("everywhere") == "1"
     if current_user.is_authenticated:
-        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        user = current_user._get_current_object()
         if everywhere:
             accounts.end_sessions(db_session(), user)
         else:

@@ -63,7 +63,7 @@ def pdf_response(memo: Memo) -> Response:
 
 
 def _user() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 

@@ -52,7 +52,7 @@ Page = str | Response | tuple[str, int]
 
 
 def _user() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 
