@@ -105,7 +105,7 @@ def warm_file_cache(target: Target) -> float:
     Why: this machine (a VM) pages out file pages left untouched for 60 seconds (a DAMON
     ``pageout`` scheme: /sys/kernel/mm/damon/admin), so right after a 9 GB bulk load the
     memos read at random came from the disk, and a memo page at 1,000,000 memos measured
-    the disk (benchmarks/RESULTS.md shows both runs). A PostgreSQL server keeps its own
+    the disk (benchmarks/RESULTS.md at 47590cd shows both runs). A PostgreSQL server keeps its own
     files; nothing is read for it here."""
     started = time.perf_counter()
     if target.is_sqlite:

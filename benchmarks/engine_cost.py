@@ -5,7 +5,7 @@ or more checkouts, and the peers, side by side, counted by valgrind.
 
 Table a's rates and CPU times move with the machine: on a virtual machine whose speed
 drifts from minute to minute the same code gave 175 and 242 transitions/s an hour apart
-(benchmarks/RESULTS.md). An instruction count does not move. Each workload runs twice
+(benchmarks/RESULTS.md at 47590cd). An instruction count does not move. Each workload runs twice
 under ``valgrind --tool=callgrind`` for SHORT and LONG seconds (wall time under valgrind)
 on a new SQLite file (WAL, synchronous=FULL): the instructions of the longer run minus
 those of the shorter, over the commits it made more, are the instructions per commit —

@@ -103,7 +103,7 @@ def make_engine(url: str, *, lock_timeout_ms: int | None = None, **kwargs: Any) 
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         # Straight to the driver: BEGIN is the same SQL either way, and exec_driver_sql
         # ran a whole statement execution (events, result, cursor) on every transaction
-        # (benchmarks/RESULTS.md, seventh pass). Its errors are raised as SQLAlchemy's,
+        # (benchmarks/RESULTS.md at 47590cd, seventh pass). Its errors are raised as SQLAlchemy's,
         # as they were, so that callers catching SQLAlchemyError still catch them.
         driver_connection = connection.connection.driver_connection
         try:

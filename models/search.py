@@ -1,7 +1,7 @@
 """The text index behind a list's search box: a substring of a memo's subject or number.
 
 A substring (``LIKE '%...%'``) has no ordinary index, so a search that matched little read
-every memo of the organisation (benchmarks/RESULTS.md). Thai is written without spaces
+every memo of the organisation (benchmarks/RESULTS.md at 47590cd). Thai is written without spaces
 between words, so a word index would need a Thai word breaker; an index of trigrams (every
 three consecutive characters) finds any substring of three characters or more, in Thai as
 in numbers like "72001/97009", with no word breaking at all:

@@ -13,7 +13,8 @@ every statement happens in the database, where they overlap for real.
 
 Sizes come from the environment so CI runs them small and the full sizes run on demand:
 ``MEMOFLOW_STRESS_PAIRS`` (default 100), ``MEMOFLOW_STRESS_SUBMISSIONS`` (default 50),
-``MEMOFLOW_STRESS_THREADS`` (default 16). The full run (results in benchmarks/RESULTS.md):
+``MEMOFLOW_STRESS_THREADS`` (default 16). The full run (results: benchmarks/RESULTS.md
+at 47590cd):
 
     MEMOFLOW_STRESS_PAIRS=1000 MEMOFLOW_STRESS_SUBMISSIONS=200 \\
     MEMOFLOW_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test \\

@@ -1,5 +1,5 @@
 """The commonest writes (a submission, a decision) are Core statements, not an ORM flush
-(workflow.actions, benchmarks/RESULTS.md). What the caller holds afterwards must be
+(workflow.actions, benchmarks/RESULTS.md at 47590cd). What the caller holds afterwards must be
 exactly what was stored, a rolled-back write must leave nothing behind, and a reading
 session must refuse them like any other write."""
 

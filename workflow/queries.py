@@ -40,7 +40,7 @@ from workflow.route import parse_route
 PAGE_SIZE = 20
 # Lists count the memos found up to this many and then say "more than 1,000". Counting
 # them all visits every memo the reader may see, which grows with the office's history
-# (60-110 ms at 100,000 memos, ten times that at a million: benchmarks/RESULTS.md),
+# (60-110 ms at 100,000 memos, ten times that at a million: benchmarks/RESULTS.md at 47590cd),
 # while nobody pages through a thousand memos: they search. The page itself is exact.
 COUNT_LIMIT = 1000
 
@@ -62,7 +62,7 @@ class MemoHeading:
 
     Lists read these columns as plain rows rather than loading ``Memo`` objects: building
     twenty ORM objects with their authors was three quarters of the inbox's statement
-    (benchmarks/RESULTS.md). The attributes a list reads have a memo's names
+    (benchmarks/RESULTS.md at 47590cd). The attributes a list reads have a memo's names
     (``heading.author.full_name``, ``heading.organisation``), so the API's summary and
     the list templates take either. The memo's texts are not here at all, so a list
     cannot start to load them memo by memo."""
@@ -339,7 +339,7 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
     # has case is compared with both sides lowered there (ILIKE, which the trigram indexes
     # serve too); a text without one (any Thai text) keeps the plain comparison, which
     # finds the same memos without lowering every subject it tests (238 against 413 ms
-    # for a two-letter Thai text that walks the memos, benchmarks/RESULTS.md).
+    # for a two-letter Thai text that walks the memos, benchmarks/RESULTS.md at 47590cd).
     fold = shape.dialect == "postgresql" and shape.has_case
     if shape.text and shape.dialect == "postgresql" and not shape.indexed_text:
         # Too short for a trigram: PostgreSQL would still scan the whole trigram index for
@@ -452,7 +452,7 @@ def _visible_ids(shape: _Shape) -> Subquery:
     newest first and stops after ``enough`` rows, so a page costs the same whether the
     reader may see most of a large organisation's memos or a handful: walking the
     organisation's memos and probing each, as lists once did, read every memo of the
-    organisation to fill the page of an officer who wrote few (benchmarks/RESULTS.md).
+    organisation to fill the page of an officer who wrote few (benchmarks/RESULTS.md at 47590cd).
     The newest ``enough`` of the union are among the newest ``enough`` of its branches.
     With a text long enough for the text index, on SQLite the roles' and the admin's ways
     are one branch that starts from the FTS5 table (``_matching_others``); the reader's

@@ -2,7 +2,7 @@
 
 The inbox lists the memos waiting for a role oldest first (``ORDER BY updated_at, id``);
 with ``updated_at`` in the index the first page is read in order instead of sorting every
-waiting memo (EXPLAIN output in benchmarks/RESULTS.md).
+waiting memo (EXPLAIN output in benchmarks/RESULTS.md at 47590cd).
 
 Revision ID: 0002
 Revises: 0001

@@ -4,7 +4,7 @@ Lists show memos newest first (``ORDER BY id DESC``). Walking the primary key fo
 passes every other organisation's newer memos on the way (a hosted service holds many
 organisations); ``ix_memo_org_newest`` reads one organisation's memos in order. An
 officer's own list picks a few memos among many; ``ix_memo_author_id`` now carries the
-order too. EXPLAIN output in benchmarks/RESULTS.md.
+order too. EXPLAIN output in benchmarks/RESULTS.md at 47590cd.
 
 Revision ID: 0005
 Revises: 0004

@@ -4,7 +4,7 @@ A list's "memos I wrote" branch asks for (organisation, author) newest first
 (workflow.queries). ``ix_memo_author_id (author_id, id)`` found the rows but had to read
 each memo to check its organisation: 1,001 scattered rows for an officer's capped count
 (3 ms at 100,000 memos on PostgreSQL). ``ix_memo_org_author (organisation_id, author_id,
-id)`` answers it alone. EXPLAIN output in benchmarks/RESULTS.md.
+id)`` answers it alone. EXPLAIN output in benchmarks/RESULTS.md at 47590cd.
 
 Revision ID: 0007
 Revises: 0006

@@ -5,7 +5,7 @@ A substring search (``LIKE '%...%'``) read every memo of the organisation: 120-1
 without breaking Thai into words: FTS5's trigram tokenizer on SQLite (a table kept by
 triggers), pg_trgm's GIN indexes on PostgreSQL. The statements are models.search's, the
 ones ``create_all`` runs; existing memos are indexed here. EXPLAIN output and timings in
-benchmarks/RESULTS.md.
+benchmarks/RESULTS.md at 47590cd.
 
 Revision ID: 0008
 Revises: 0007
