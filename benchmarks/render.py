@@ -6,7 +6,10 @@ is what a request pays: build the document from the database (queries, hashes, a
 timeline), render the HTML, and have the already-running Chromium print it. The first
 render, which also starts Chromium, is reported separately.
 
-    .venv/bin/python benchmarks/render.py [--runs 30]
+    python -m benchmarks.render [--runs 30]
+
+(Run as a module: as a script, this folder comes first on the path and its http.py
+hides the standard library's http.)
 """
 
 from __future__ import annotations
