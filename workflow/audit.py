@@ -26,7 +26,7 @@ from workflow.action_table import ACTION_TABLE, Effect, actions_with
 from workflow.canonical import GENESIS_HASH, canonical_json, format_utc, sha256_of
 from workflow.content import decision_hash, document_hash
 from workflow.opinion_record import OpinionRecord
-from workflow.prepared_writes import Prepared
+from workflow.prepared import Prepared
 
 # What a memo's events replay, by the action table's effects: every workflow action, the
 # decisions that write an opinion, those that take a number and those that start a round.
@@ -72,21 +72,23 @@ def event_hash(event: AuditEvent) -> str:
 
 
 # Appends run on every state change, so they are statements compiled once per dialect
-# and run on the transaction's driver connection (workflow.prepared_writes): no ORM
+# and run on the transaction's driver connection (workflow.prepared): no ORM
 # objects to track and flush (a third of a decision's time went there).
 _HEAD = cast(Table, ChainHead.__table__)
 _EVENT = cast(Table, AuditEvent.__table__)
 _LOCK_HEAD = Prepared(
     select(_HEAD.c.last_seq, _HEAD.c.last_hash)
     .where(_HEAD.c.organisation_id == bindparam("head_organisation"))
-    .with_for_update()
+    .with_for_update(),
+    writing=True,
 )
 _MOVE_HEAD = Prepared(
     update(_HEAD)
     .where(_HEAD.c.organisation_id == bindparam("head_organisation"))
-    .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+    .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash")),
+    writing=True,
 )
-_INSERT_EVENT = Prepared(insert(_EVENT), by_keys=True)
+_INSERT_EVENT = Prepared(insert(_EVENT), by_keys=True, writing=True)
 
 
 def append_event(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from models import Memo, Organisation, RegisterCounter, RegisterEntry, RegisterStatus
 from models.db import writing_connection
 from workflow import clock
-from workflow.prepared_writes import Prepared
+from workflow.prepared import Prepared
 
 
 def _next_number_statement(insert: Any) -> Any:
@@ -36,12 +36,12 @@ def _next_number_statement(insert: Any) -> Any:
 
 
 # Compiled once per dialect and run on the transaction's driver connection
-# (workflow.prepared_writes): a submission is a hot path (benchmarks/RESULTS.md, engine).
+# (workflow.prepared): a submission is a hot path (benchmarks/RESULTS.md, engine).
 _NEXT_NUMBER = {
-    "postgresql": Prepared(_next_number_statement(postgresql_insert)),
-    "sqlite": Prepared(_next_number_statement(sqlite_insert)),
+    "postgresql": Prepared(_next_number_statement(postgresql_insert), writing=True),
+    "sqlite": Prepared(_next_number_statement(sqlite_insert), writing=True),
 }
-_INSERT_ENTRY = Prepared(insert(cast(Table, RegisterEntry.__table__)), by_keys=True)
+_INSERT_ENTRY = Prepared(insert(cast(Table, RegisterEntry.__table__)), by_keys=True, writing=True)
 
 
 def next_number(session: Session, organisation_id: int, year: int) -> int:

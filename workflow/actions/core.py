@@ -6,7 +6,7 @@ with ``insert_as_stored``, and its audit event with ``record``.
 
 The write path reads and writes rows, not ORM queries: the locked memo, its attachments
 and opinions are read by statements compiled once per dialect and run on the
-transaction's driver connection (workflow.prepared_writes), and put in the session as
+transaction's driver connection (workflow.prepared), and put in the session as
 stored objects (``as_stored``) — what the verbs, the permissions and the webapp read from
 them is unchanged, and nothing is left for a flush to write.
 """
@@ -25,7 +25,7 @@ from workflow import audit, clock
 from workflow.errors import InvalidTransition, NotAllowed, NotFound, StaleVersion, ValidationFailed
 from workflow.machine import EDITABLE_STATES
 from workflow.permissions import can_see, check_author
-from workflow.prepared_writes import Prepared
+from workflow.prepared import Prepared
 from workflow.validation import check_text, normalise_newlines
 
 # An opinion's or a reason's limit in characters.
@@ -38,7 +38,9 @@ OPINION_LIMIT = 10_000
 # SQLAlchemy's public API, so the memo and its opinions read back as written.
 MEMO_TABLE = cast(Table, Memo.__table__)
 _UPDATE_MEMO = Prepared(
-    update(MEMO_TABLE).where(MEMO_TABLE.c.id == bindparam("locked_memo_id")), by_keys=True
+    update(MEMO_TABLE).where(MEMO_TABLE.c.id == bindparam("locked_memo_id")),
+    by_keys=True,
+    writing=True,
 )
 
 
@@ -117,7 +119,8 @@ def open_as_admin(session: Session, memo_id: int, admin: User, reason: str) -> M
 # without a query, instead of joining and re-populating both on every lock.
 _MEMO_COLUMNS = tuple(MEMO_TABLE.c.keys())
 _LOCK_MEMO = Prepared(
-    select(*MEMO_TABLE.c).where(MEMO_TABLE.c.id == bindparam("memo_id")).with_for_update()
+    select(*MEMO_TABLE.c).where(MEMO_TABLE.c.id == bindparam("memo_id")).with_for_update(),
+    writing=True,
 )
 
 
@@ -139,7 +142,8 @@ def lock_memo(session: Session, memo_id: int, actor: User) -> Memo:
 # (0.7 ms of CPU for the two against 0.3 ms, benchmarks/RESULTS.md).
 def _rows_of(table: Table) -> Prepared:
     return Prepared(
-        select(*table.c).where(table.c.memo_id == bindparam("memo_id")).order_by(table.c.id)
+        select(*table.c).where(table.c.memo_id == bindparam("memo_id")).order_by(table.c.id),
+        writing=True,
     )
 
 

@@ -43,13 +43,15 @@ from workflow.errors import AlreadyDecided, NotAllowed, ValidationFailed
 from workflow.machine import fire
 from workflow.opinion_record import OpinionRecord
 from workflow.permissions import check_admin, check_author, check_step_actor, memo_route
-from workflow.prepared_writes import Prepared
+from workflow.prepared import Prepared
 from workflow.route import Route
 from workflow.validation import check_text, normalise_newlines
 
 _OPINION = cast(Table, Opinion.__table__)
-_INSERT_OPINION = Prepared(insert(_OPINION).returning(_OPINION.c.id), by_keys=True)
-_INSERT_ROUTE_ROLE = Prepared(insert(cast(Table, MemoRouteRole.__table__)), by_keys=True)
+_INSERT_OPINION = Prepared(insert(_OPINION).returning(_OPINION.c.id), by_keys=True, writing=True)
+_INSERT_ROUTE_ROLE = Prepared(
+    insert(cast(Table, MemoRouteRole.__table__)), by_keys=True, writing=True
+)
 _DECISIONS = tuple(d.value for d in Decision)
 
 

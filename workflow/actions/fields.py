@@ -20,7 +20,7 @@ from workflow.actions.core import (
 )
 from workflow.errors import NotAllowed, ValidationFailed
 from workflow.permissions import can_create_memo
-from workflow.prepared_writes import Prepared
+from workflow.prepared import Prepared
 from workflow.validation import check_text, normalise_newlines
 
 # Field limits in characters. A memo is one to a few pages; these leave ample room.
@@ -82,7 +82,7 @@ def _scalar_default(column: Column[Any]) -> Any:
 _NEW_MEMO: dict[str, Any] = {
     column.key: _scalar_default(column) for column in MEMO_TABLE.c if column.key != "id"
 }
-_INSERT_MEMO = Prepared(insert(MEMO_TABLE).returning(MEMO_TABLE.c.id), by_keys=True)
+_INSERT_MEMO = Prepared(insert(MEMO_TABLE).returning(MEMO_TABLE.c.id), by_keys=True, writing=True)
 
 
 def create_memo(session: Session, actor: User, **fields: Any) -> Memo:
