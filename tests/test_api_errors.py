@@ -204,3 +204,25 @@ def test_openapi_document_is_generated(api: ApiClient) -> None:
     ]:
         assert path in spec["paths"], path
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+def test_a_nul_in_a_filter_or_a_username_is_no_server_error(api: ApiClient) -> None:
+    """Found by the fuzzer on PostgreSQL, which refuses NUL in a text parameter (a 500):
+    no stored state, subject, number or username holds one, so such a filter finds
+    nothing and such a user does not exist."""
+    api.office.submitted()
+    for query in ("state=pending%00x", "q=%E0%B8%A3%00", "state=draft&q=%00"):
+        listed = api.get("officer", f"/api/v1/memos?{query}")
+        assert listed.status_code == 200, (query, listed.get_data(as_text=True))
+        assert listed.get_json()["items"] == [] and listed.get_json()["total"] == 0
+    body = {
+        "username": "pa\x00lad",
+        "step": "head_of_office",
+        "capacity": "รักษาราชการแทน",
+        "order": "คำสั่ง ที่ 1/2569",
+        "from": "2026-11-20",
+        "to": "2026-11-30",
+    }
+    refused = api.post("admin", "/api/v1/acting", body)
+    assert refused.status_code in (404, 422), refused.get_data(as_text=True)
+    assert refused.get_json()["error"]["code"] in ("not_found", "validation_failed")

@@ -156,6 +156,8 @@ def load_user(session: Session, user_id: int) -> User | None:
 
 
 def find_user(session: Session, username: str) -> User | None:
+    if "\x00" in username:  # no username holds one; PostgreSQL refuses it in a parameter
+        return None
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 

@@ -611,8 +611,10 @@ def search(
     size: int = PAGE_SIZE,
 ) -> Page:
     """Visible memos filtered by state and by a substring of the number or subject."""
-    if not user.active:
-        return Page([], 0, page, size)
+    # A NUL cannot be in a stored state, number or subject (input refuses control
+    # characters), and PostgreSQL refuses it in a parameter: such a filter matches nothing.
+    if not user.active or "\x00" in (state or "") + (text or ""):
+        return Page([], 0, max(1, page), size)
     page = max(1, page)
     found = _list(session, user, ListFilter(state=state or None, text=text or None, mine=mine))
     total = session.execute(found.count, found.values | {"enough": COUNT_LIMIT + 1}).scalar_one()
