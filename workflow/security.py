@@ -12,6 +12,12 @@ from workflow import clock
 DETAIL_LIMIT = 2000
 
 
+def _as_logged(text: str, limit: int) -> str:
+    """What someone sent, as the log keeps it: a NUL shown as ``\\x00`` (PostgreSQL
+    refuses NUL in text; a probe's username must not turn its own refusal into a 500)."""
+    return text.replace("\x00", "\\x00")[:limit]
+
+
 def record(
     session: Session,
     kind: str,
@@ -25,9 +31,9 @@ def record(
         at=clock.utcnow_naive(),
         kind=kind,
         user_id=user.id if user is not None else None,
-        username=(user.username if user is not None else username)[:100],
-        remote_addr=remote_addr[:64],
-        detail=detail[:DETAIL_LIMIT],
+        username=_as_logged(user.username if user is not None else username, 100),
+        remote_addr=_as_logged(remote_addr, 64),
+        detail=_as_logged(detail, DETAIL_LIMIT),
     )
     session.add(event)
     session.flush()

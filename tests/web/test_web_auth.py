@@ -153,3 +153,23 @@ def test_language_switch_keeps_english_in_a_cookie(as_user: Any) -> None:
     assert '<html lang="en">' in again and "All memos" in again
     back = web.text("/?lang=th")
     assert "งานรอพิจารณา" in back
+
+
+def test_a_username_with_a_nul_is_refused_like_any_unknown_one(
+    anonymous: Web, app_office: Office
+) -> None:
+    """PostgreSQL refuses NUL in text: the lookup and the security log's record of the
+    attempt must not make a probe a 500."""
+    from sqlalchemy import select
+
+    from models import SecurityEvent
+
+    probe = anonymous.post("/login", {"username": "off\x00icer", "password": "x"})
+    assert probe.status_code == 200
+    assert "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง" in probe.get_data(as_text=True)
+    logged = app_office.run(
+        lambda s: s.scalars(
+            select(SecurityEvent.username).where(SecurityEvent.kind == "login_failed")
+        ).all()
+    )
+    assert logged == ["off\\x00icer"]
