@@ -34,6 +34,7 @@ from config import Config
 from models import AuditEvent, Memo, Opinion, migrate
 from models.db import LOCK_TIMEOUT_MS, is_disconnect, is_storage_full, make_engine
 from tests.conftest import ApiClient, Office, reset_schema, seed_memo_fields
+from tests.served.server import libpq_url
 from tests.web.conftest import Web
 from webapp import create_app
 from webapp.db import database
@@ -45,17 +46,12 @@ NOTHING_SAVED_TH = "ยังไม่ได้บันทึกสิ่งใ
 STORAGE_FULL_TH = "พื้นที่จัดเก็บข้อมูลของระบบเต็ม"
 
 
-def _postgres_url() -> str | None:
+def postgres_url() -> str | None:
     for name in ("MEMOFLOW_TEST_POSTGRES_URL", "MEMOFLOW_TEST_DATABASE_URL"):
         url = os.environ.get(name, "")
         if url.startswith(("postgresql", "postgres:")):
             return url
     return None
-
-
-def _driver_url(url: str) -> str:
-    """The URL as psycopg takes it (no SQLAlchemy driver suffix)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _app(home: Path, url: str, **overrides: Any) -> Any:
@@ -65,7 +61,7 @@ def _app(home: Path, url: str, **overrides: Any) -> Any:
 
 @pytest.fixture
 def pg_app(tmp_path: Path) -> Iterator[Any]:
-    url = _postgres_url()
+    url = postgres_url()
     if url is None:
         pytest.skip(
             "no PostgreSQL to terminate connections on: set MEMOFLOW_TEST_POSTGRES_URL"
@@ -86,7 +82,7 @@ class Terminator:
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
-        self.admin_url = _driver_url(url)
+        self.admin_url = libpq_url(url)
         self.armed: str | None = None
         self.terminated: list[int] = []
         event.listen(engine, "before_cursor_execute", self._before_statement)
@@ -117,7 +113,7 @@ class Terminator:
 
 @pytest.fixture
 def terminator(pg_app: Any) -> Iterator[Terminator]:
-    url = _postgres_url()
+    url = postgres_url()
     assert url is not None
     killer = Terminator(database(pg_app).engine, url)
     yield killer

@@ -273,7 +273,7 @@ def create_database(admin_url: str, name: str) -> str:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         raise ValueError(f"not a plain database name: {name!r}")
     url = make_url(admin_url)
-    with psycopg.connect(_libpq(url.set(database="postgres")), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(url.set(database="postgres")), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
@@ -284,12 +284,15 @@ def drop_database(admin_url: str, name: str) -> None:
     from sqlalchemy.engine import make_url
 
     url = make_url(admin_url)
-    with psycopg.connect(_libpq(url.set(database="postgres")), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(url.set(database="postgres")), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _libpq(url: Any) -> str:
-    return str(url.set(drivername="postgresql").render_as_string(hide_password=False))
+def libpq_url(url: Any) -> str:
+    """A SQLAlchemy URL (or its text) as psycopg takes it: no driver suffix."""
+    from sqlalchemy.engine import make_url
+
+    return str(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
 
 
 @contextmanager

@@ -14,7 +14,6 @@ them once, on its PostgreSQL pass (the full disk is SQLite's on either pass).
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -28,8 +27,8 @@ import pytest
 import requests
 
 from tests.conftest import seed_memo_fields
-from tests.served.server import ServedStack, own_database, serve
-from tests.test_faults import disk_filled, tmpfs
+from tests.served.server import ServedStack, libpq_url, own_database, serve
+from tests.test_faults import disk_filled, postgres_url, tmpfs
 
 TIMEOUT = 60
 STORM_S = 4.0
@@ -38,23 +37,9 @@ CLIENTS = 4
 MARKER = "ทดสอบความทนทาน"
 
 
-def _postgres_url() -> str | None:
-    for name in ("MEMOFLOW_TEST_POSTGRES_URL", "MEMOFLOW_TEST_DATABASE_URL"):
-        url = os.environ.get(name, "")
-        if url.startswith(("postgresql", "postgres:")):
-            return url
-    return None
-
-
-def _libpq(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def served_on_postgresql(tmp_path: Path) -> Iterator[ServedStack]:
-    url = _postgres_url()
+    url = postgres_url()
     if url is None:
         pytest.skip(
             "no PostgreSQL whose connections to terminate: set MEMOFLOW_TEST_POSTGRES_URL"
@@ -86,7 +71,7 @@ def _terminate_all(database_url: str) -> int:
     from sqlalchemy.engine import make_url
 
     database = make_url(database_url).database
-    with psycopg.connect(_libpq(database_url), autocommit=True) as admin:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as admin:
         rows = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -211,7 +196,7 @@ def test_terminated_connections_answer_503_json_never_gunicorns_html(
             )
     import psycopg
 
-    with psycopg.connect(_libpq(stack.database_url)) as connection:
+    with psycopg.connect(libpq_url(stack.database_url)) as connection:
         rows = connection.execute(
             "SELECT id, subject FROM memo WHERE subject LIKE %s", (f"{MARKER} %",)
         ).fetchall()
